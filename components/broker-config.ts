@@ -1,0 +1,253 @@
+// Broker configuration: the seed tutorial's overrides, our departures from them, and the merge of
+// the user's `kafka.brokerConfig` on top. Pure data and functions; no Pulumi.
+
+/** A server.properties value as it reaches `--override key=value`. */
+export type BrokerValue = string;
+
+/**
+ * Every `--override` of the seed tutorial's kafka StatefulSet that we keep as it was, in the seed's
+ * order. Values are strings so that Long.MAX_VALUE survives (a JS number would round it).
+ * The platform-owned keys (broker.id, listeners, zookeeper.connect, log.dirs) are set by
+ * `platformProperties`, and the departures below replace the seed's unsafe or version-bound values.
+ */
+export const SEED_KEPT: ReadonlyArray<readonly [string, BrokerValue]> = [
+    ["auto.create.topics.enable", "true"],
+    ["auto.leader.rebalance.enable", "true"],
+    ["background.threads", "10"],
+    ["compression.type", "producer"],
+    ["delete.topic.enable", "false"],
+    ["leader.imbalance.check.interval.seconds", "300"],
+    ["leader.imbalance.per.broker.percentage", "10"],
+    ["log.flush.interval.messages", "9223372036854775807"],
+    ["log.flush.offset.checkpoint.interval.ms", "60000"],
+    ["log.flush.scheduler.interval.ms", "9223372036854775807"],
+    ["log.retention.bytes", "-1"],
+    ["log.retention.hours", "168"],
+    ["log.roll.hours", "168"],
+    ["log.roll.jitter.hours", "0"],
+    ["log.segment.bytes", "1073741824"],
+    ["log.segment.delete.delay.ms", "60000"],
+    ["message.max.bytes", "1000012"],
+    ["num.io.threads", "8"],
+    ["num.network.threads", "3"],
+    ["num.recovery.threads.per.data.dir", "1"],
+    ["num.replica.fetchers", "1"],
+    ["offset.metadata.max.bytes", "4096"],
+    ["offsets.commit.required.acks", "-1"],
+    ["offsets.commit.timeout.ms", "5000"],
+    ["offsets.load.buffer.size", "5242880"],
+    ["offsets.retention.check.interval.ms", "600000"],
+    ["offsets.retention.minutes", "1440"],
+    ["offsets.topic.compression.codec", "0"],
+    ["offsets.topic.num.partitions", "50"],
+    ["offsets.topic.segment.bytes", "104857600"],
+    ["queued.max.requests", "500"],
+    ["replica.fetch.min.bytes", "1"],
+    ["replica.fetch.wait.max.ms", "500"],
+    ["replica.high.watermark.checkpoint.interval.ms", "5000"],
+    ["replica.lag.time.max.ms", "10000"],
+    ["replica.socket.receive.buffer.bytes", "65536"],
+    ["replica.socket.timeout.ms", "30000"],
+    ["request.timeout.ms", "30000"],
+    ["socket.receive.buffer.bytes", "102400"],
+    ["socket.request.max.bytes", "104857600"],
+    ["socket.send.buffer.bytes", "102400"],
+    ["zookeeper.session.timeout.ms", "6000"],
+    ["zookeeper.set.acl", "false"],
+    ["broker.id.generation.enable", "true"],
+    ["connections.max.idle.ms", "600000"],
+    ["controlled.shutdown.enable", "true"],
+    ["controlled.shutdown.max.retries", "3"],
+    ["controlled.shutdown.retry.backoff.ms", "5000"],
+    ["controller.socket.timeout.ms", "30000"],
+    ["fetch.purgatory.purge.interval.requests", "1000"],
+    ["group.max.session.timeout.ms", "300000"],
+    ["group.min.session.timeout.ms", "6000"],
+    ["log.cleaner.backoff.ms", "15000"],
+    ["log.cleaner.dedupe.buffer.size", "134217728"],
+    ["log.cleaner.delete.retention.ms", "86400000"],
+    ["log.cleaner.enable", "true"],
+    ["log.cleaner.io.buffer.load.factor", "0.9"],
+    ["log.cleaner.io.buffer.size", "524288"],
+    ["log.cleaner.io.max.bytes.per.second", "1.7976931348623157E308"],
+    ["log.cleaner.min.cleanable.ratio", "0.5"],
+    ["log.cleaner.min.compaction.lag.ms", "0"],
+    ["log.cleaner.threads", "1"],
+    ["log.cleanup.policy", "delete"],
+    ["log.index.interval.bytes", "4096"],
+    ["log.index.size.max.bytes", "10485760"],
+    ["log.message.timestamp.difference.max.ms", "9223372036854775807"],
+    ["log.message.timestamp.type", "CreateTime"],
+    ["log.preallocate", "false"],
+    ["log.retention.check.interval.ms", "300000"],
+    ["max.connections.per.ip", "2147483647"],
+    ["num.partitions", "1"],
+    ["producer.purgatory.purge.interval.requests", "1000"],
+    ["replica.fetch.backoff.ms", "1000"],
+    ["replica.fetch.max.bytes", "1048576"],
+    ["replica.fetch.response.max.bytes", "10485760"],
+    ["reserved.broker.max.id", "1000"],
+];
+
+/** Keys the platform derives from the topology; `kafka.brokerConfig` may not set them. */
+export const PLATFORM_OWNED_KEYS = [
+    "broker.id",
+    "listeners",
+    "advertised.listeners",
+    "zookeeper.connect",
+    "log.dirs",
+] as const;
+
+/** Where a default departs from the seed, and why. The README's departures table mirrors this. */
+export interface Departure {
+    key: string;
+    /** The seed's value, or undefined where the seed did not set the key. */
+    seed?: BrokerValue;
+    /** Our value for a given broker count, or undefined where we leave the key unset. */
+    ours: (brokers: number) => BrokerValue | undefined;
+    why: string;
+}
+
+/** Replication factor for platform topics: 3, but never more than the brokers that exist. */
+export const cappedReplicationFactor = (brokers: number) => Math.max(1, Math.min(3, brokers));
+
+/** Smallest in-sync set for acks=all: 2 wherever a replication factor of 3 allows one broker down. */
+export const defaultMinInsyncReplicas = (brokers: number) => (cappedReplicationFactor(brokers) >= 3 ? 2 : 1);
+
+export const DEPARTURES: ReadonlyArray<Departure> = [
+    {
+        key: "min.insync.replicas",
+        seed: "1",
+        ours: (b) => String(defaultMinInsyncReplicas(b)),
+        why: "with 1, an acks=all write is acknowledged by a single broker and is lost if that broker's disk is",
+    },
+    {
+        key: "unclean.leader.election.enable",
+        seed: "true",
+        ours: () => "false",
+        why: "an out-of-sync replica elected leader silently drops the messages it had not copied",
+    },
+    {
+        key: "default.replication.factor",
+        seed: "1",
+        ours: (b) => String(cappedReplicationFactor(b)),
+        why: "auto-created topics with one replica go offline at every broker restart of a staged rollout",
+    },
+    {
+        key: "offsets.topic.replication.factor",
+        seed: "3",
+        ours: (b) => String(cappedReplicationFactor(b)),
+        why: "capped by the broker count so a 1- or 2-broker dev stack can commit consumer offsets",
+    },
+    {
+        key: "transaction.state.log.replication.factor",
+        ours: (b) => String(cappedReplicationFactor(b)),
+        why: "not in the seed (Kafka 0.10 had no transactions); capped by the broker count like the offsets topic",
+    },
+    {
+        key: "transaction.state.log.min.isr",
+        ours: (b) => String(defaultMinInsyncReplicas(b)),
+        why: "not in the seed; matches min.insync.replicas so small stacks can use transactions",
+    },
+    {
+        key: "inter.broker.protocol.version",
+        seed: "0.10.2-IV0",
+        ours: () => undefined,
+        why: "pins the 0.10.2 wire protocol; left unset so brokers speak their own version (set it in kafka.brokerConfig during a version upgrade)",
+    },
+    {
+        key: "quota.consumer.default",
+        seed: "9223372036854775807",
+        ours: () => undefined,
+        why: "removed in Kafka 3.0 (quotas are dynamic configs now); its seed value meant unlimited, the default",
+    },
+    {
+        key: "quota.producer.default",
+        seed: "9223372036854775807",
+        ours: () => undefined,
+        why: "removed in Kafka 3.0 (quotas are dynamic configs now); its seed value meant unlimited, the default",
+    },
+];
+
+export interface TopologyArgs {
+    /** Broker count (kafka.replicas). */
+    brokers: number;
+    /** Namespace of the brokers. */
+    namespace: string;
+    /** Name of the headless Service that gives brokers their DNS names. */
+    headlessService: string;
+    /** ZooKeeper connect string. */
+    zookeeperConnect: string;
+    /** Broker port (the seed's 9093). */
+    port: number;
+    /** Mount path of the data volume. */
+    dataMountPath: string;
+}
+
+/**
+ * The broker properties derived from the topology. broker.id and advertised.listeners use the
+ * pod's own hostname, so they are rendered as shell expressions evaluated in the container.
+ */
+export function platformProperties(t: TopologyArgs): Array<[string, string]> {
+    return [
+        // The ordinal of kafka-N is its broker id, as in the seed.
+        ["broker.id", "${HOSTNAME##*-}"],
+        ["listeners", `PLAINTEXT://:${t.port}`],
+        // Explicit, so clients get each broker's stable DNS name (kafka-N.kafka-hs.<ns>.svc...).
+        ["advertised.listeners", `PLAINTEXT://\${HOSTNAME}.${t.headlessService}.${t.namespace}.svc.cluster.local:${t.port}`],
+        ["zookeeper.connect", t.zookeeperConnect],
+        // A subdirectory: the volume root of an ext4 PV holds lost+found, which Kafka refuses as a log dir.
+        ["log.dirs", `${t.dataMountPath}/data`],
+    ];
+}
+
+/**
+ * The tunable broker properties in force: the seed's kept values, our departures for this broker
+ * count, then the user's overrides. Keys with no value (departures that unset) are left out.
+ */
+export function tunableProperties(brokers: number, overrides: Record<string, BrokerValue> = {}): Map<string, BrokerValue> {
+    const props = new Map<string, BrokerValue>(SEED_KEPT);
+    for (const d of DEPARTURES) {
+        const value = d.ours(brokers);
+        if (value !== undefined) {
+            props.set(d.key, value);
+        }
+    }
+    for (const [key, value] of Object.entries(overrides)) {
+        props.set(key, value);
+    }
+    return props;
+}
+
+/** Quote a value for a POSIX shell so that user-provided properties cannot break the command. */
+export function shellQuote(value: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The broker's `sh -c` script: `exec kafka-server-start.sh server.properties --override k=v ...`
+ * as in the seed, one override per line so `kubectl get sts kafka -o yaml` stays readable.
+ */
+export function brokerStartScript(kafkaHome: string, t: TopologyArgs, tunables: Map<string, BrokerValue>): string {
+    const lines = [`exec ${kafkaHome}/bin/kafka-server-start.sh ${kafkaHome}/config/server.properties`];
+    for (const [key, value] of platformProperties(t)) {
+        // Platform values are ours and may use ${HOSTNAME}: double quotes keep the expansion.
+        lines.push(`--override "${key}=${value}"`);
+    }
+    for (const [key, value] of tunables) {
+        lines.push(`--override ${shellQuote(`${key}=${value}`)}`);
+    }
+    return lines.join(" \\\n  ");
+}
+
+/** Parse the `--override key=value` pairs back out of a start script (for tests and policies). */
+export function parseOverrides(script: string): Map<string, string> {
+    const found = new Map<string, string>();
+    const re = /--override\s+(?:"([^"]*)"|'((?:[^']|'\\'')*)'|(\S+))/g;
+    for (let m = re.exec(script); m !== null; m = re.exec(script)) {
+        const pair = m[1] ?? (m[2] !== undefined ? m[2].replace(/'\\''/g, "'") : m[3]);
+        const eq = pair.indexOf("=");
+        found.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return found;
+}

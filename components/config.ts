@@ -1,0 +1,269 @@
+// Stack config: one schema, parsed once, before any resource is registered.
+//
+// Every error names the full key (`kafka-platform:kafka.cpu`), the value it got and what is
+// allowed; unknown keys are errors so that a typo never silently does nothing.
+import { z } from "zod";
+import {
+    BrokerValue,
+    PLATFORM_OWNED_KEYS,
+    cappedReplicationFactor,
+    defaultMinInsyncReplicas,
+    tunableProperties,
+} from "./broker-config";
+
+export const CONFIG_NAMESPACE = "kafka-platform";
+
+/** Defaults for container images: maintained images that still run ZooKeeper mode. */
+export const DEFAULT_KAFKA_IMAGE = "apache/kafka:3.9.1";
+export const DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.9.3";
+
+// The Kubernetes resource.Quantity grammar: a signed decimal number with an optional binary (Ki),
+// decimal SI (m, k, M) or exponent suffix.
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const PROPERTY_KEY = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
+const IMAGE_REF = /^[a-z0-9]+([._\/:@-][a-zA-Z0-9_.-]+)*$/;
+
+const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : String(v));
+
+/** An integer, also accepted as a canonical integer string (config set without --path stores strings). */
+const integer = (min: number, what: string) =>
+    z.preprocess(
+        (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+        z.any().superRefine((v, ctx) => {
+            if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+                ctx.addIssue({ code: z.ZodIssueCode.custom, message: `got ${show(v)}; expected ${what}` });
+            }
+        }),
+    ) as unknown as z.ZodType<number>;
+
+/** A positive Kubernetes quantity such as 500m, 0.5, 1Gi; numbers are accepted for CPU (0.5). */
+const quantity = (example: string) =>
+    z.preprocess(
+        (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : v),
+        z.any().superRefine((v, ctx) => {
+            if (typeof v !== "string" || !QUANTITY.test(v) || !(parseFloat(v.replace(/[a-zA-Z]+$/, "")) > 0)) {
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    message: `got ${show(v)}; expected a positive Kubernetes quantity such as ${example}`,
+                });
+            }
+        }),
+    ) as unknown as z.ZodType<string>;
+
+const pattern = (re: RegExp, what: string) =>
+    z.any().superRefine((v, ctx) => {
+        if (typeof v !== "string" || !re.test(v)) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, message: `got ${show(v)}; expected ${what}` });
+        }
+    }) as unknown as z.ZodType<string>;
+
+const timeoutSeconds = integer(1, "a whole number of seconds, at least 1");
+
+/** A broker property value: strings as they are, numbers only where JavaScript holds them exactly. */
+const brokerValue = z.any().transform((v, ctx): BrokerValue => {
+    if (typeof v === "string") return v;
+    if (typeof v === "boolean") return String(v);
+    if (typeof v === "number" && Number.isFinite(v) && (!Number.isInteger(v) || Number.isSafeInteger(v))) {
+        return String(v);
+    }
+    ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `got ${show(v)}; expected a string, boolean or number (quote integers beyond 2^53, e.g. "9223372036854775807")`,
+    });
+    return z.NEVER;
+});
+
+const zookeeperSchema = z
+    .object({
+        replicas: integer(1, "an integer of at least 1").default(3),
+        cpu: quantity("500m or 0.5").default("500m"),
+        memory: quantity("1Gi or 512Mi").default("1Gi"),
+        partition: integer(0, "a non-negative integer (0 rolls every pod; >= replicas stages a change)").default(0),
+        image: pattern(IMAGE_REF, "a container image reference such as zookeeper:3.9.3").default(DEFAULT_ZOOKEEPER_IMAGE),
+        heapOpts: z.string().default("-Xmx512M -Xms512M"),
+        storage: quantity("10Gi").default("10Gi"),
+        storageClass: pattern(DNS_SUBDOMAIN, "a StorageClass name").optional(),
+        rolloutTimeoutSeconds: timeoutSeconds.default(600),
+    })
+    .strict()
+    .default({});
+
+const kafkaSchema = z
+    .object({
+        replicas: integer(1, "an integer of at least 1").default(3),
+        cpu: quantity("500m or 0.5").default("500m"),
+        memory: quantity("1Gi or 512Mi").default("1Gi"),
+        partition: integer(0, "a non-negative integer (0 rolls every broker; >= replicas stages a change)").default(0),
+        image: pattern(IMAGE_REF, "a container image reference such as apache/kafka:3.9.1").default(DEFAULT_KAFKA_IMAGE),
+        heapOpts: z.string().default("-Xmx512M -Xms512M"),
+        storage: quantity("10Gi").default("10Gi"),
+        storageClass: pattern(DNS_SUBDOMAIN, "a StorageClass name").optional(),
+        antiAffinity: z
+            .any()
+            .superRefine((v, ctx) => {
+                if (v !== "required" && v !== "preferred") {
+                    ctx.addIssue({
+                        code: z.ZodIssueCode.custom,
+                        message: `got ${show(v)}; expected "required" (one broker per node) or "preferred" (single-node dev clusters)`,
+                    });
+                }
+            })
+            .default("required") as unknown as z.ZodDefault<z.ZodType<"required" | "preferred">>,
+        brokerConfig: z.record(brokerValue).default({}),
+        rolloutTimeoutSeconds: timeoutSeconds.default(600),
+    })
+    .strict()
+    .default({});
+
+const topicSchema = z
+    .object({
+        name: pattern(TOPIC_NAME, "a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)"),
+        partitions: integer(1, "an integer of at least 1").default(1),
+        replicationFactor: integer(1, "an integer of at least 1").optional(),
+    })
+    .strict();
+
+const platformSchema = z
+    .object({
+        namespace: pattern(DNS_LABEL, "a Kubernetes namespace name (DNS-1123 label)").default("default"),
+        zookeeper: zookeeperSchema,
+        kafka: kafkaSchema,
+        topics: z.array(topicSchema).default([{ name: "test", partitions: 1 }]),
+        renderDir: z.string().min(1).optional(),
+    })
+    .strict();
+
+type Problem = { path: (string | number)[]; message: string };
+
+/**
+ * Checks across keys, run only once every key is valid on its own (so a bad kafka.replicas is
+ * reported once, not again through every replication factor compared with it).
+ */
+function crossCheck(cfg: z.output<typeof platformSchema>): Problem[] {
+    const problems: Problem[] = [];
+    const issue = (path: (string | number)[], message: string) => problems.push({ path, message });
+    const brokers = cfg.kafka.replicas;
+
+    for (const key of Object.keys(cfg.kafka.brokerConfig)) {
+        if (!PROPERTY_KEY.test(key)) {
+            issue(["kafka", "brokerConfig", key], `is not a server.properties key (lower-case words joined by '.')`);
+        } else if ((PLATFORM_OWNED_KEYS as readonly string[]).includes(key)) {
+            issue(["kafka", "brokerConfig", key], `is derived by the platform from the topology and cannot be overridden`);
+        }
+    }
+    const props = tunableProperties(brokers, cfg.kafka.brokerConfig);
+    const intProp = (key: string): number | undefined => {
+        const raw = props.get(key);
+        if (raw === undefined) return undefined;
+        if (!/^-?\d+$/.test(raw)) {
+            issue(["kafka", "brokerConfig", key], `got ${show(raw)}; expected an integer`);
+            return undefined;
+        }
+        return Number(raw);
+    };
+    const rf = intProp("default.replication.factor");
+    const minIsr = intProp("min.insync.replicas");
+    for (const key of ["default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor"]) {
+        const v = intProp(key);
+        if (v !== undefined && (v < 1 || v > brokers)) {
+            issue(["kafka", "brokerConfig", key], `got ${v}; expected 1..${brokers} (kafka.replicas is ${brokers}; default ${cappedReplicationFactor(brokers)})`);
+        }
+    }
+    if (minIsr !== undefined && rf !== undefined && (minIsr < 1 || minIsr > rf || (minIsr === rf && rf > 1))) {
+        issue(
+            ["kafka", "brokerConfig", "min.insync.replicas"],
+            `got ${minIsr}; expected at least 1 and below default.replication.factor (${rf}) so one replica can be down, ` +
+                `e.g. ${defaultMinInsyncReplicas(brokers)}`,
+        );
+    }
+    const seen = new Set<string>();
+    cfg.topics.forEach((t, i) => {
+        if (seen.has(t.name)) issue(["topics", i, "name"], `topic ${show(t.name)} is listed twice`);
+        seen.add(t.name);
+        if (t.replicationFactor === undefined) return;
+        if (t.replicationFactor > brokers) {
+            issue(["topics", i, "replicationFactor"], `got ${t.replicationFactor} for topic ${show(t.name)}; expected at most kafka.replicas (${brokers})`);
+        } else if (minIsr !== undefined && t.replicationFactor < minIsr) {
+            issue(
+                ["topics", i, "replicationFactor"],
+                `got ${t.replicationFactor} for topic ${show(t.name)}; below min.insync.replicas (${minIsr}) every acks=all write would fail`,
+            );
+        }
+    });
+    return problems;
+}
+
+/** The validated stack config, with every default filled in. */
+export type PlatformConfig = z.output<typeof platformSchema> & { topics: Array<Required<z.output<typeof topicSchema>>> };
+export type KafkaConfig = PlatformConfig["kafka"];
+export type ZooKeeperConfig = PlatformConfig["zookeeper"];
+export type TopicConfig = PlatformConfig["topics"][number];
+
+/** Raised for bad stack config; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(`invalid stack config (nothing was changed):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+const fullKey = (path: (string | number)[]) =>
+    `${CONFIG_NAMESPACE}:` + path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i ? "." : ""}${p}`)).join("");
+
+function describeIssue(issue: z.ZodIssue): string[] {
+    const key = fullKey;
+    if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+        return issue.keys.map((k) => `${key([...issue.path, k])}: unknown key (check the spelling; see the config reference in README.md)`);
+    }
+    if (issue.code === z.ZodIssueCode.invalid_type) {
+        return [`${key(issue.path)}: got ${issue.received}; expected ${issue.expected}`];
+    }
+    return [`${key(issue.path)}: ${issue.message}`];
+}
+
+/**
+ * Parse the project's stack config. `raw` maps keys without the namespace (`kafka`, `topics`) to
+ * their values as Pulumi stores them (objects for structured config, strings for plain values).
+ * Throws ConfigError naming every bad key.
+ */
+export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
+    const result = platformSchema.safeParse(raw);
+    if (!result.success) {
+        throw new ConfigError(result.error.issues.flatMap(describeIssue));
+    }
+    const problems = crossCheck(result.data);
+    if (problems.length > 0) {
+        throw new ConfigError(problems.map((p) => `${fullKey(p.path)}: ${p.message}`));
+    }
+    // A topic without a replication factor gets the brokers' default (3, capped by the broker count).
+    const defaultRf = Number(tunableProperties(result.data.kafka.replicas, result.data.kafka.brokerConfig).get("default.replication.factor"));
+    return {
+        ...result.data,
+        topics: result.data.topics.map((t) => ({ ...t, replicationFactor: t.replicationFactor ?? defaultRf })),
+    };
+}
+
+/**
+ * Collect this project's keys from Pulumi's flat config map (`kafka-platform:kafka` → `kafka`),
+ * decoding the JSON that structured values are stored as.
+ */
+export function projectConfig(all: Record<string, string>, namespace = CONFIG_NAMESPACE): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        const sep = fullKey.indexOf(":");
+        if (fullKey.slice(0, sep) !== namespace) continue;
+        let decoded: unknown = value;
+        try {
+            const parsed = JSON.parse(value);
+            // Structured values come as JSON objects/arrays; scalars stay as the strings they were set as.
+            if (parsed !== null && typeof parsed === "object") decoded = parsed;
+        } catch {
+            // A plain string value.
+        }
+        raw[fullKey.slice(sep + 1)] = decoded;
+    }
+    return raw;
+}

@@ -1,0 +1,5 @@
+export * from "./config";
+export * from "./labels";
+export * from "./kafka";
+export * from "./topics";
+export * from "./zookeeper";

@@ -1,0 +1,85 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { KafkaConfig } from "./config";
+import {
+    KAFKA_NAMES,
+    bootstrapServers,
+    kafkaHeadlessServiceSpec,
+    kafkaPdbSpec,
+    kafkaStatefulSetSpec,
+} from "./kafka-spec";
+import { affinityTerm, podSelector } from "./labels";
+import { RolloutAwaitOptions, SKIP_PROVIDER_AWAIT, StageOutput, awaitRollout } from "./rollout-options";
+
+export interface KafkaArgs {
+    /** Validated `kafka.*` stack config. */
+    readonly config: KafkaConfig;
+    /** Namespace for every object. Defaults to `default`, as in the seed. */
+    readonly namespace: string;
+    /** app.kubernetes.io/instance label value; the stack name. */
+    readonly instance: string;
+    /** The ensemble the brokers use: its connect string and the affinity term of its pods. */
+    readonly zookeeper: {
+        readonly connectString: pulumi.Input<string>;
+        readonly affinityTerm: pulumi.Input<ReturnType<typeof affinityTerm>>;
+    };
+    /** Wait for each rollout stage on a live cluster. Omitted when rendering YAML. */
+    readonly rollout?: RolloutAwaitOptions;
+    /** Mark the StatefulSet protected so no edit can replace it (replacement deletes every broker). Defaults to true. */
+    readonly protect?: boolean;
+}
+
+/** Kafka brokers: StatefulSet `kafka`, headless Service `kafka-hs`, PDB `kafka-pdb`. */
+export class Kafka extends pulumi.ComponentResource {
+    /** `kafka-0.kafka-hs.<ns>.svc.cluster.local:9093,...`. */
+    public readonly bootstrapServers: pulumi.Output<string>;
+    public readonly podSelector: pulumi.Output<{ matchLabels: Record<string, string> }>;
+    public readonly statefulSet: k8s.apps.v1.StatefulSet;
+    /** The rollout stage reached by the last update. */
+    public readonly rollout: pulumi.Output<StageOutput>;
+
+    constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kafka-platform:index:Kafka", name, {}, opts);
+        const { config, namespace } = args;
+        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
+
+        const headless = new k8s.core.v1.Service(
+            `${name}-hs`,
+            { metadata: meta(KAFKA_NAMES.headlessService), spec: kafkaHeadlessServiceSpec() },
+            { parent: this },
+        );
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(KAFKA_NAMES.pdb), spec: kafkaPdbSpec() }, { parent: this });
+
+        const spec = pulumi
+            .all([args.zookeeper.connectString, args.zookeeper.affinityTerm])
+            .apply(([zookeeperConnect, zookeeperAffinity]) =>
+                kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity }),
+            );
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            { metadata: meta(KAFKA_NAMES.statefulSet, SKIP_PROVIDER_AWAIT), spec },
+            { parent: this, dependsOn: [headless], protect: args.protect ?? true },
+        );
+        this.rollout = awaitRollout(
+            this.statefulSet,
+            "kafka",
+            {
+                name: KAFKA_NAMES.statefulSet,
+                namespace,
+                partition: config.partition,
+                replicas: config.replicas,
+                timeoutSeconds: config.rolloutTimeoutSeconds,
+                timeoutKey: "kafka.rolloutTimeoutSeconds",
+            },
+            args.rollout,
+        );
+        this.bootstrapServers = pulumi.output(bootstrapServers(config.replicas, namespace));
+        this.podSelector = pulumi.output(podSelector("kafka"));
+
+        this.registerOutputs({
+            bootstrapServers: this.bootstrapServers,
+            podSelector: this.podSelector,
+            rollout: this.rollout,
+        });
+    }
+}

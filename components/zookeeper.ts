@@ -1,0 +1,94 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { ZooKeeperConfig } from "./config";
+import { affinityTerm, podSelector } from "./labels";
+import { RolloutAwaitOptions, SKIP_PROVIDER_AWAIT, StageOutput, awaitRollout } from "./rollout-options";
+import {
+    ZK_NAMES,
+    zooCfg,
+    zookeeperClientServiceSpec,
+    zookeeperConnect,
+    zookeeperHeadlessServiceSpec,
+    zookeeperPdbSpec,
+    zookeeperStatefulSetSpec,
+} from "./zookeeper-spec";
+
+export interface ZooKeeperArgs {
+    /** Validated `zookeeper.*` stack config. */
+    readonly config: ZooKeeperConfig;
+    /** Namespace for every object. Defaults to `default`, as in the seed. */
+    readonly namespace: string;
+    /** app.kubernetes.io/instance label value; the stack name. */
+    readonly instance: string;
+    /** Wait for each rollout stage on a live cluster. Omitted when rendering YAML. */
+    readonly rollout?: RolloutAwaitOptions;
+    /** Mark the StatefulSet protected so no edit can replace it (replacement deletes every pod). Defaults to true. */
+    readonly protect?: boolean;
+}
+
+/** A ZooKeeper ensemble: StatefulSet `zk`, Services `zk-hs` and `zk-cs`, PDB `zk-pdb`, ConfigMap for zoo.cfg. */
+export class ZooKeeper extends pulumi.ComponentResource {
+    /** `zk-cs.<ns>.svc.cluster.local:2181`. */
+    public readonly connectString: pulumi.Output<string>;
+    /** The selector of the ensemble's pods. */
+    public readonly podSelector: pulumi.Output<{ matchLabels: Record<string, string> }>;
+    /** An affinity term selecting the ensemble's pods per host, for co-locating clients. */
+    public readonly affinityTerm: pulumi.Output<ReturnType<typeof affinityTerm>>;
+    public readonly statefulSet: k8s.apps.v1.StatefulSet;
+    /** The rollout stage reached by the last update. */
+    public readonly rollout: pulumi.Output<StageOutput>;
+
+    constructor(name: string, args: ZooKeeperArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kafka-platform:index:ZooKeeper", name, {}, opts);
+        const { config, namespace } = args;
+        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
+
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: meta(ZK_NAMES.configMap), data: { "zoo.cfg": zooCfg(config.replicas, namespace) } },
+            { parent: this },
+        );
+        const headless = new k8s.core.v1.Service(
+            `${name}-hs`,
+            { metadata: meta(ZK_NAMES.headlessService), spec: zookeeperHeadlessServiceSpec() },
+            { parent: this },
+        );
+        const client = new k8s.core.v1.Service(
+            `${name}-cs`,
+            { metadata: meta(ZK_NAMES.clientService), spec: zookeeperClientServiceSpec() },
+            { parent: this },
+        );
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(ZK_NAMES.pdb), spec: zookeeperPdbSpec() }, { parent: this });
+
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: meta(ZK_NAMES.statefulSet, SKIP_PROVIDER_AWAIT),
+                spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
+            },
+            { parent: this, dependsOn: [configMap, headless, client], protect: args.protect ?? true },
+        );
+        this.rollout = awaitRollout(
+            this.statefulSet,
+            "zk",
+            {
+                name: ZK_NAMES.statefulSet,
+                namespace,
+                partition: config.partition,
+                replicas: config.replicas,
+                timeoutSeconds: config.rolloutTimeoutSeconds,
+                timeoutKey: "zookeeper.rolloutTimeoutSeconds",
+            },
+            args.rollout,
+        );
+        this.connectString = pulumi.output(zookeeperConnect(namespace));
+        this.podSelector = pulumi.output(podSelector("zk"));
+        this.affinityTerm = pulumi.output(affinityTerm("zk"));
+
+        this.registerOutputs({
+            connectString: this.connectString,
+            podSelector: this.podSelector,
+            rollout: this.rollout,
+        });
+    }
+}

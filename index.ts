@@ -1,0 +1,98 @@
+// The kafka-platform program: read and validate stack config, build ZooKeeper then Kafka, export.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ConfigError, PlatformConfig, parseConfig, projectConfig } from "./components/config";
+import { defaultKubeconfigPath } from "./components/kube-client";
+import { Kafka } from "./components/kafka";
+import { labelQuery } from "./components/labels";
+import { Topics } from "./components/topics";
+import { ZooKeeper } from "./components/zookeeper";
+
+function readConfig(): PlatformConfig {
+    try {
+        return parseConfig(projectConfig(pulumi.runtime.allConfig(), pulumi.getProject()));
+    } catch (err) {
+        // RunError prints the message alone: the user needs the bad keys, not our stack trace.
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+}
+
+/** Where resources go: a live cluster if one is configured, otherwise YAML files in a folder. */
+function chooseTarget(cfg: PlatformConfig) {
+    const k8sConfig = new pulumi.Config("kubernetes");
+    const kubeconfig = k8sConfig.get("kubeconfig");
+    const context = k8sConfig.get("context");
+    if (!cfg.renderDir && (kubeconfig || defaultKubeconfigPath())) {
+        return { mode: "cluster" as const, kubeconfig: { kubeconfig, context }, provider: undefined };
+    }
+    const dir = path.resolve(cfg.renderDir ?? path.join("rendered", pulumi.getStack()));
+    pulumi.log.info(
+        `no Kubernetes cluster configured (KUBECONFIG, ~/.kube/config or kubernetes:kubeconfig): ` +
+            `rendering manifests to ${dir} instead of deploying`,
+    );
+    const provider = new k8s.Provider("render", { renderYamlToDirectory: dir });
+    return { mode: "render" as const, dir, kubeconfig: undefined, provider };
+}
+
+const cfg = readConfig();
+const target = chooseTarget(cfg);
+const instance = pulumi.getStack();
+const opts: pulumi.ComponentResourceOptions = target.provider ? { providers: { kubernetes: target.provider } } : {};
+const rollout = target.kubeconfig ? { kubeconfig: target.kubeconfig } : undefined;
+
+// The seed deploys into `default`; any other namespace is created here, and kept on destroy so the
+// brokers' PersistentVolumeClaims in it survive.
+const namespace =
+    cfg.namespace === "default"
+        ? undefined
+        : new k8s.core.v1.Namespace(
+              "namespace",
+              { metadata: { name: cfg.namespace } },
+              { provider: target.provider, retainOnDelete: true },
+          );
+const dependsOn = namespace ? [namespace] : [];
+
+const zookeeper = new ZooKeeper(
+    "zk",
+    { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout },
+    { ...opts, dependsOn },
+);
+const kafka = new Kafka(
+    "kafka",
+    {
+        config: cfg.kafka,
+        namespace: cfg.namespace,
+        instance,
+        zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm },
+        rollout,
+    },
+    { ...opts, dependsOn: [...dependsOn, zookeeper] },
+);
+const topics =
+    cfg.topics.length > 0
+        ? new Topics(
+              "topics",
+              {
+                  topics: cfg.topics,
+                  namespace: cfg.namespace,
+                  instance,
+                  bootstrapServers: kafka.bootstrapServers,
+                  image: cfg.kafka.image,
+                  brokersReady: kafka.rollout,
+              },
+              { ...opts, dependsOn: [kafka] },
+          )
+        : undefined;
+
+export const mode = target.mode;
+export const renderedTo = target.mode === "render" ? target.dir : undefined;
+export const bootstrapServers = kafka.bootstrapServers;
+export const zookeeperConnect = zookeeper.connectString;
+export const kafkaPartition = cfg.kafka.partition;
+export const zookeeperPartition = cfg.zookeeper.partition;
+export const kafkaRollout = kafka.rollout;
+export const zookeeperRollout = zookeeper.rollout;
+export const topicsJob = topics?.jobName;
+export const watchCommand = `kubectl get po -l ${labelQuery("kafka")} -w${cfg.namespace === "default" ? "" : ` -n ${cfg.namespace}`}`;
