@@ -1,4 +1,6 @@
 // The kafka-platform program: read and validate stack config, build ZooKeeper then Kafka, export.
+// A function, so the same program runs from index.ts (`pulumi up` with the Node.js language host)
+// and as an Automation API inline program (stacks/, the tests), where no language host is needed.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -36,63 +38,79 @@ function chooseTarget(cfg: PlatformConfig) {
     return { mode: "render" as const, dir, kubeconfig: undefined, provider };
 }
 
-const cfg = readConfig();
-const target = chooseTarget(cfg);
-const instance = pulumi.getStack();
-const opts: pulumi.ComponentResourceOptions = target.provider ? { providers: { kubernetes: target.provider } } : {};
-const rollout = target.kubeconfig ? { kubeconfig: target.kubeconfig } : undefined;
+/** Build the platform from the stack's config; returns the stack outputs. */
+export async function kafkaPlatform() {
+    const cfg = readConfig();
+    const target = chooseTarget(cfg);
+    const instance = pulumi.getStack();
+    const opts: pulumi.ComponentResourceOptions = target.provider ? { providers: { kubernetes: target.provider } } : {};
+    const rollout = target.kubeconfig ? { kubeconfig: target.kubeconfig } : undefined;
 
-// The seed deploys into `default`; any other namespace is created here, and kept on destroy so the
-// brokers' PersistentVolumeClaims in it survive.
-const namespace =
-    cfg.namespace === "default"
-        ? undefined
-        : new k8s.core.v1.Namespace(
-              "namespace",
-              { metadata: { name: cfg.namespace } },
-              { provider: target.provider, retainOnDelete: true },
-          );
-const dependsOn = namespace ? [namespace] : [];
+    // The seed deploys into `default`; any other namespace is created here, and kept on destroy so the
+    // brokers' PersistentVolumeClaims in it survive.
+    const namespace =
+        cfg.namespace === "default"
+            ? undefined
+            : new k8s.core.v1.Namespace(
+                  "namespace",
+                  { metadata: { name: cfg.namespace } },
+                  { provider: target.provider, retainOnDelete: true },
+              );
+    const dependsOn = namespace ? [namespace] : [];
 
-const zookeeper = new ZooKeeper(
-    "zk",
-    { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout },
-    { ...opts, dependsOn },
-);
-const kafka = new Kafka(
-    "kafka",
-    {
-        config: cfg.kafka,
-        namespace: cfg.namespace,
-        instance,
-        zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm },
-        rollout,
-    },
-    { ...opts, dependsOn: [...dependsOn, zookeeper] },
-);
-const topics =
-    cfg.topics.length > 0
-        ? new Topics(
-              "topics",
-              {
-                  topics: cfg.topics,
-                  namespace: cfg.namespace,
-                  instance,
-                  bootstrapServers: kafka.bootstrapServers,
-                  image: cfg.kafka.image,
-                  brokersReady: kafka.rollout,
-              },
-              { ...opts, dependsOn: [kafka] },
-          )
-        : undefined;
+    const zookeeper = new ZooKeeper(
+        "zk",
+        { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout },
+        { ...opts, dependsOn },
+    );
+    const kafka = new Kafka(
+        "kafka",
+        {
+            config: cfg.kafka,
+            namespace: cfg.namespace,
+            instance,
+            zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm },
+            rollout,
+        },
+        { ...opts, dependsOn: [...dependsOn, zookeeper] },
+    );
+    const topics =
+        cfg.topics.length > 0
+            ? new Topics(
+                  "topics",
+                  {
+                      topics: cfg.topics,
+                      namespace: cfg.namespace,
+                      instance,
+                      bootstrapServers: kafka.bootstrapServers,
+                      image: cfg.kafka.image,
+                      brokersReady: kafka.rollout,
+                  },
+                  { ...opts, dependsOn: [kafka] },
+              )
+            : undefined;
 
-export const mode = target.mode;
-export const renderedTo = target.mode === "render" ? target.dir : undefined;
-export const bootstrapServers = kafka.bootstrapServers;
-export const zookeeperConnect = zookeeper.connectString;
-export const kafkaPartition = cfg.kafka.partition;
-export const zookeeperPartition = cfg.zookeeper.partition;
-export const kafkaRollout = kafka.rollout;
-export const zookeeperRollout = zookeeper.rollout;
-export const topicsJob = topics?.jobName;
-export const watchCommand = `kubectl get po -l ${labelQuery("kafka")} -w${cfg.namespace === "default" ? "" : ` -n ${cfg.namespace}`}`;
+    const mode = target.mode;
+    const renderedTo = target.mode === "render" ? target.dir : undefined;
+    const bootstrapServers = kafka.bootstrapServers;
+    const zookeeperConnect = zookeeper.connectString;
+    const kafkaPartition = cfg.kafka.partition;
+    const zookeeperPartition = cfg.zookeeper.partition;
+    const kafkaRollout = kafka.rollout;
+    const zookeeperRollout = zookeeper.rollout;
+    const topicsJob = topics?.jobName;
+    const watchCommand = `kubectl get po -l ${labelQuery("kafka")} -w${cfg.namespace === "default" ? "" : ` -n ${cfg.namespace}`}`;
+
+    return {
+        mode,
+        renderedTo,
+        bootstrapServers,
+        zookeeperConnect,
+        kafkaPartition,
+        zookeeperPartition,
+        kafkaRollout,
+        zookeeperRollout,
+        topicsJob,
+        watchCommand,
+    };
+}

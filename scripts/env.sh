@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # shellcheck shell=bash
 # Pulumi environment for kafka-platform: the toolchain built by scripts/toolchain.sh,
 # a local file backend and no network use by the engine.

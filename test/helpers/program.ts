@@ -58,10 +58,10 @@ export async function runProgram(
     }
     pulumi.runtime.setAllConfig(all);
     forgetProgramModules();
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const program = require(path.join(ROOT, "index.ts"));
+    // Through index.ts, the entry the language host loads: it exports the program function.
+    const program: () => Promise<Record<string, unknown>> = require(path.join(ROOT, "index.ts"));
     const outputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(program)) {
+    for (const [key, value] of Object.entries(await program())) {
         outputs[key] = await unwrap(value as pulumi.Input<unknown>);
     }
     // Resource registration is asynchronous: wait until no new resource arrives.
@@ -103,7 +103,7 @@ export async function runProgramExpectingError(config: Record<string, unknown>):
     pulumi.runtime.setAllConfig(all);
     forgetProgramModules();
     try {
-        require(path.join(ROOT, "index.ts"));
+        await require(path.join(ROOT, "index.ts"))();
     } catch (error) {
         await new Promise((r) => setTimeout(r, 100));
         return { error: error as Error, resources };

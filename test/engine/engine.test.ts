@@ -1,0 +1,136 @@
+// Engine tier: the real Pulumi CLI, Node.js language host and kubernetes provider, built from Go
+// modules, on a local file backend, in the embedded render-to-YAML mode (no cluster needed).
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { POLICY_CONFIG, POLICY_PACK, StackHandle, newStack, policyViolations, resourceCount, setPath, steps } from "../helpers/engine";
+
+const DEV = { kafka: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0 }, zookeeper: { replicas: 3 } };
+
+function renderedObjects(dir: string): Array<{ kind: string; metadata: { name: string } }> {
+    const out: any[] = [];
+    const walk = (d: string) => {
+        for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, entry.name);
+            if (entry.isDirectory()) walk(p);
+            else if (p.endsWith(".yaml")) out.push(...yaml.loadAll(fs.readFileSync(p, "utf8")).filter(Boolean));
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+function collect(h: StackHandle) {
+    h.events = [];
+    return (e: EngineEvent) => h.events.push(e);
+}
+
+describe("the program on the real Pulumi engine", function () {
+    this.timeout(600_000);
+    const handles: StackHandle[] = [];
+    const stackFor = async (label: string, config: Record<string, unknown>) => {
+        const h = await newStack(label, config);
+        await h.stack.setConfig("kafka-platform:renderDir", { value: path.join(h.project.dir, "rendered") });
+        handles.push(h);
+        return h;
+    };
+    after(async () => {
+        for (const h of handles) h.project.cleanup();
+    });
+
+    let dev: StackHandle;
+    before(async () => {
+        dev = await stackFor("dev", DEV);
+    });
+
+    it("previews the dev stack under the policy pack with zero violations", async () => {
+        const result = await dev.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(dev) });
+        assert.deepStrictEqual(policyViolations(dev.events), []);
+        assert.strictEqual(result.changeSummary.create, 14, JSON.stringify(result.changeSummary));
+        console.log(`      preview: ${JSON.stringify(result.changeSummary)}`);
+    });
+
+    it("renders the seed's objects with `up`, and a second `up` reports no changes", async () => {
+        const first = await dev.stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(dev) });
+        assert.strictEqual(first.summary.result, "succeeded");
+        assert.strictEqual(first.outputs.mode.value, "render");
+        const objects = renderedObjects(path.join(dev.project.dir, "rendered"));
+        const names = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+        for (const expected of [
+            "StatefulSet/kafka",
+            "Service/kafka-hs",
+            "PodDisruptionBudget/kafka-pdb",
+            "StatefulSet/zk",
+            "Service/zk-hs",
+            "Service/zk-cs",
+            "PodDisruptionBudget/zk-pdb",
+            "ConfigMap/zk-config",
+        ]) {
+            assert.ok(names.includes(expected), `${expected} not rendered; got ${names.join(", ")}`);
+        }
+        assert.ok(names.some((n) => /^Job\/kafka-topics-[0-9a-f]{10}$/.test(n)));
+        const kafka: any = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "kafka");
+        assert.strictEqual(kafka.spec.updateStrategy.rollingUpdate.partition, 0);
+        assert.strictEqual(kafka.metadata.annotations["pulumi.com/skipAwait"], "true");
+
+        const second = await dev.stack.up({ onEvent: collect(dev) });
+        const changes = second.summary.resourceChanges ?? {};
+        assert.deepStrictEqual(Object.keys(changes), ["same"], JSON.stringify(changes));
+        console.log(`      first up: ${JSON.stringify(first.summary.resourceChanges)}; second up: ${JSON.stringify(changes)}`);
+    });
+
+    it("previews a partition-only config change as an update of the kafka StatefulSet alone", async () => {
+        await setPath(dev.stack, "kafka.partition", "2");
+        const result = await dev.stack.preview({ onEvent: collect(dev), diff: true });
+        const changed = steps(dev.events).filter((s) => s.op !== "same");
+        assert.deepStrictEqual(
+            changed.map((s) => `${s.op} ${s.urn.split("::").pop()}`),
+            ["update kafka-statefulset"],
+        );
+        const diff = dev.events.find((e) => e.resourcePreEvent?.metadata.op === "update")!.resourcePreEvent!.metadata;
+        assert.deepStrictEqual(Object.keys(diff.detailedDiff ?? {}), ["spec.updateStrategy.rollingUpdate.partition"]);
+        console.log(`      preview: ${JSON.stringify(result.changeSummary)}`);
+    });
+
+    it("stops a change that would replace a StatefulSet at preview, because it is protected", async () => {
+        await setPath(dev.stack, "kafka.partition", "0");
+        await setPath(dev.stack, "kafka.storage", "20Gi");
+        await assert.rejects(dev.stack.preview({ onEvent: collect(dev) }), (err: Error) => {
+            assert.match(err.message, /protect/i);
+            return true;
+        });
+        await setPath(dev.stack, "kafka.storage", "10Gi");
+    });
+
+    it("fails on an invalid config value before any resource is registered", async () => {
+        const h = await stackFor("badconfig", { kafka: { cpu: "lots", partition: -1 } });
+        await assert.rejects(h.stack.up({ onEvent: collect(h) }), (err: Error) => {
+            assert.match(err.message, /kafka-platform:kafka\.cpu: got "lots"/);
+            assert.match(err.message, /kafka-platform:kafka\.partition: got -1/);
+            return true;
+        });
+        assert.strictEqual(await resourceCount(h.stack), 0);
+        assert.deepStrictEqual(steps(h.events).filter((s) => !s.urn.endsWith("pulumi:pulumi:Stack::kafka-platform-badconfig")), []);
+    });
+
+    it("fails a preview that breaks a mandatory policy, and nothing is created", async () => {
+        const h = await stackFor("preferred", { ...DEV, kafka: { ...DEV.kafka, antiAffinity: "preferred" } });
+        // A preview, as every `up` of ours is preceded by one: the Automation API's own `up` runs with
+        // --skip-preview, and a mandatory violation found during an update stops only that resource.
+        await assert.rejects(
+            h.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(h) }),
+            (err: Error) => /polic/i.test(err.message),
+        );
+        const violations = policyViolations(h.events);
+        assert.ok(violations.some((v) => v.enforcementLevel === "mandatory" && /anti-affinity/i.test(v.policyName)), JSON.stringify(violations));
+        assert.strictEqual(await resourceCount(h.stack), 0);
+        console.log(`      violation: ${violations.map((v) => `[${v.enforcementLevel}] ${v.policyName}: ${v.message.replace(/\s*\n\s*/g, " ")}`).join("; ")}`);
+
+        // The same stack passes under the dev policy config, which allows preferred anti-affinity.
+        const relaxed = await h.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("dev")], onEvent: collect(h) });
+        assert.deepStrictEqual(policyViolations(h.events).filter((v) => v.enforcementLevel === "mandatory"), []);
+        assert.ok(relaxed.changeSummary.create! > 0);
+    });
+});
