@@ -103,14 +103,14 @@ export async function kafkaPlatform() {
 
     return {
         mode,
-        renderedTo,
+        ...(renderedTo ? { renderedTo } : {}),
         bootstrapServers,
         zookeeperConnect,
         kafkaPartition,
         zookeeperPartition,
         kafkaRollout,
         zookeeperRollout,
-        topicsJob,
+        ...(topicsJob ? { topicsJob } : {}),
         watchCommand,
     };
 }

@@ -9,7 +9,7 @@ import {
     kafkaStatefulSetSpec,
 } from "./kafka-spec";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, SKIP_PROVIDER_AWAIT, StageOutput, awaitRollout } from "./rollout-options";
+import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
 
 export interface KafkaArgs {
     /** Validated `kafka.*` stack config. */
@@ -57,7 +57,7 @@ export class Kafka extends pulumi.ComponentResource {
             );
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
-            { metadata: meta(KAFKA_NAMES.statefulSet, SKIP_PROVIDER_AWAIT), spec },
+            { metadata: meta(KAFKA_NAMES.statefulSet, STATEFULSET_ANNOTATIONS), spec },
             { parent: this, dependsOn: [headless], protect: args.protect ?? true },
         );
         this.rollout = awaitRollout(

@@ -10,8 +10,14 @@ export interface RolloutAwaitOptions {
     kubeconfig: KubeconfigSource;
 }
 
-/** Annotations that turn off @pulumi/kubernetes's StatefulSet awaiter, which hangs on partitions. */
-export const SKIP_PROVIDER_AWAIT = { "pulumi.com/skipAwait": "true" };
+/**
+ * Provider annotations of the platform's StatefulSets:
+ * - skipAwait: @pulumi/kubernetes's StatefulSet awaiter hangs on partitions; `awaitRollout` waits instead.
+ * - patchForce: stack config is the source of truth, so a field last set by hand (the seed's
+ *   `kubectl patch sts kafka ...`) is taken back at the next `up` instead of failing it with a
+ *   server-side apply conflict.
+ */
+export const STATEFULSET_ANNOTATIONS = { "pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true" };
 
 /** What a finished stage reports as a stack output. */
 export interface StageOutput {
@@ -22,12 +28,16 @@ export interface StageOutput {
     updatedOrdinals: number[];
     /** False when the gate did not run (preview, or rendering YAML without a cluster). */
     awaited: boolean;
+    /** Why the stage did not complete; the update fails with this message. */
+    failed?: string;
 }
 
 /**
  * Wait, after the StatefulSet is applied, for the stage its partition asks for. Runs only during
- * an update with a cluster (not in preview, not when rendering YAML); a stage that does not become
- * Ready in time fails the update with a ResourceError naming each pod and why.
+ * an update with a cluster (not in preview, not when rendering YAML). A stage that does not become
+ * Ready in time is logged as an error on the StatefulSet, naming each pod and why, which fails the
+ * update; the output still resolves (with `failed`), because a rejected output can leave an
+ * Automation API inline program waiting forever instead of failing.
  */
 export function awaitRollout(
     sts: k8s.apps.v1.StatefulSet,
@@ -59,8 +69,9 @@ export function awaitRollout(
                 awaited: true,
             };
         } catch (err) {
-            if (err instanceof RolloutStageError) throw new pulumi.ResourceError(err.message, sts);
-            throw err;
+            const message = err instanceof RolloutStageError ? err.message : `${args.name} rollout gate: ${String(err)}`;
+            pulumi.log.error(message, sts);
+            return { ...notAwaited, awaited: true, failed: message };
         }
     });
 }

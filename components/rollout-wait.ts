@@ -34,6 +34,13 @@ function hints(status: StageStatus): string[] {
                 `add nodes, or for a single-node dev cluster set ${status.name === "kafka" ? "kafka.antiAffinity" : "the anti-affinity"} to "preferred"`,
         );
     }
+    const pending = status.ordinals.filter((o) => o.exists && /^Pending: Unschedulable/.test(o.reason ?? "")).map((o) => o.pod);
+    if (pending.length > 0) {
+        out.push(
+            `the StatefulSet controller does not roll while a pod is unavailable: after fixing the config, ` +
+                `delete the stuck pod (kubectl delete pod ${pending.join(" ")}) so it is recreated from the new template`,
+        );
+    }
     return out;
 }
 

@@ -12,8 +12,8 @@ export interface TopicsArgs {
     readonly bootstrapServers: pulumi.Input<string>;
     /** Image with kafka-topics.sh; the brokers' image. */
     readonly image: string;
-    /** Resolves when the brokers are ready to take requests; the Job waits for it. */
-    readonly brokersReady: pulumi.Output<unknown>;
+    /** Resolves when the brokers' rollout stage is over; the Job waits for it. */
+    readonly brokersReady: pulumi.Output<{ failed?: string }>;
 }
 
 /**
@@ -31,7 +31,12 @@ export class Topics extends pulumi.ComponentResource {
             `${name}-job`,
             {
                 // Taking the name through brokersReady makes the Job wait for the brokers' rollout stage.
-                metadata: { name: args.brokersReady.apply(() => jobName), namespace: args.namespace },
+                // When the stage failed the update fails anyway: do not also wait on the Job.
+                metadata: {
+                    name: args.brokersReady.apply(() => jobName),
+                    namespace: args.namespace,
+                    annotations: args.brokersReady.apply((r): Record<string, string> => (r.failed ? { "pulumi.com/skipAwait": "true" } : {})),
+                },
                 spec: pulumi.output(args.bootstrapServers).apply((bootstrapServers) =>
                     topicsJobSpec({ topics: args.topics, bootstrapServers, image: args.image, instance: args.instance }),
                 ),

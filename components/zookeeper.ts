@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ZooKeeperConfig } from "./config";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, SKIP_PROVIDER_AWAIT, StageOutput, awaitRollout } from "./rollout-options";
+import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
 import {
     ZK_NAMES,
     zooCfg,
@@ -63,7 +63,7 @@ export class ZooKeeper extends pulumi.ComponentResource {
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
-                metadata: meta(ZK_NAMES.statefulSet, SKIP_PROVIDER_AWAIT),
+                metadata: meta(ZK_NAMES.statefulSet, STATEFULSET_ANNOTATIONS),
                 spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
             },
             { parent: this, dependsOn: [configMap, headless, client], protect: args.protect ?? true },

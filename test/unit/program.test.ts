@@ -87,11 +87,12 @@ describe("the program", () => {
         assert.ok(run.resources.filter((r) => r.inputs?.metadata?.namespace).every((r) => r.inputs.metadata.namespace === "streaming"));
     });
 
-    it("keeps PVCs when the StatefulSets are scaled down or deleted, and skips the provider's partition-blind awaiter", async () => {
+    it("keeps PVCs when the StatefulSets are scaled down or deleted, skips the provider's partition-blind awaiter and takes hand-patched fields back", async () => {
         const run = await runProgram({});
         for (const name of ["kafka", "zk"]) {
             const sts = run.object(STS, name).inputs;
             assert.strictEqual(sts.metadata.annotations["pulumi.com/skipAwait"], "true");
+            assert.strictEqual(sts.metadata.annotations["pulumi.com/patchForce"], "true");
             assert.deepStrictEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
         }
     });

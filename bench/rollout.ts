@@ -1,0 +1,126 @@
+// Benchmark (not a test): a staged rollout driven by stack config + `pulumi up`, against the same
+// rollout done the seed's way with `kubectl patch`, on one local control plane with the same pod
+// delays, alternating the two so machine noise hits both. Prints each time, their ratio and the
+// physical limit (the pod delays the StatefulSet controller must wait through, back to back).
+//
+//   scripts/env.sh npx ts-node -T bench/rollout.ts [--replicas 3] [--stages 3,2,1,0] [--rounds 2]
+//   scripts/env.sh npx ts-node -T bench/rollout.ts --replicas 100 --stages 100,99,90,50,0 --rounds 1
+import { TestCluster, kubectl, kubectlJson, startCluster } from "../test/helpers/cluster";
+import { StackHandle, newStack, setPath } from "../test/helpers/engine";
+
+function arg(name: string, fallback: string): string {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const replicas = Number(arg("replicas", "3"));
+const stages = arg("stages", "3,2,1,0").split(",").map(Number);
+const rounds = Number(arg("rounds", "2"));
+// Pod lifecycle on the fake nodes: deleted after DELETE, Running after START, Ready READY later.
+const DELETE_S = 1;
+const START_S = Number(arg("start-delay", replicas > 10 ? "0.3" : "1"));
+const READY_S = Number(arg("ready-delay", replicas > 10 ? "0.5" : "2"));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll the API like a person watching `kubectl get po -w`: until ordinals >= partition are updated and all Ready. */
+async function waitForStage(cluster: TestCluster, partition: number) {
+    for (;;) {
+        const sts = await kubectlJson(cluster, "get", "statefulset", "kafka");
+        const pods = (await kubectlJson(cluster, "get", "pods", "-l", "app=kafka")).items;
+        const observed = sts.status.observedGeneration >= sts.metadata.generation;
+        const ok =
+            observed &&
+            pods.length === replicas &&
+            pods.every((p: any) => {
+                const ordinal = Number(p.metadata.name.split("-").pop());
+                const ready = !p.metadata.deletionTimestamp && p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+                return ready && (ordinal < partition || p.metadata.labels["controller-revision-hash"] === sts.status.updateRevision);
+            });
+        if (ok) return;
+        await sleep(1000);
+    }
+}
+
+async function viaPulumi(h: StackHandle, cpu: string): Promise<number> {
+    await setPath(h.stack, "kafka.partition", String(stages[0]));
+    await setPath(h.stack, "kafka.cpu", cpu);
+    const started = Date.now();
+    await h.stack.up();
+    for (const p of stages.slice(1)) {
+        await setPath(h.stack, "kafka.partition", String(p));
+        await h.stack.up();
+    }
+    return (Date.now() - started) / 1000;
+}
+
+async function viaKubectl(cluster: TestCluster, cpu: string): Promise<number> {
+    const patchPartition = (p: number) =>
+        kubectl(cluster, "patch", "sts", "kafka", "-p", JSON.stringify({ spec: { updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: p } } } }));
+    const started = Date.now();
+    await patchPartition(stages[0]);
+    await kubectl(cluster, "patch", "sts", "kafka", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/template/spec/containers/0/resources/requests/cpu", value: cpu }]));
+    await waitForStage(cluster, stages[0]);
+    for (const p of stages.slice(1)) {
+        await patchPartition(p);
+        await waitForStage(cluster, p);
+    }
+    return (Date.now() - started) / 1000;
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main() {
+    const nodes = replicas;
+    console.log(`rollout benchmark: ${replicas} brokers on ${nodes} fake nodes, stages ${stages.join(" -> ")}, ${rounds} round(s)`);
+    console.log(`pod delays: delete ${DELETE_S}s, start ${START_S}s, ready ${READY_S}s`);
+    const cluster = await startCluster({ nodes, startDelay: `${START_S}s`, readyDelay: `${READY_S}s` });
+    const h = await newStack(
+        "bench",
+        {
+            kafka: { replicas, partition: 0, cpu: "500m", rolloutTimeoutSeconds: 3600 },
+            zookeeper: { replicas: 3 },
+            topics: [],
+        },
+        { env: { KUBECONFIG: cluster.kubeconfig }, extra: { "kubernetes:kubeconfig": cluster.kubeconfig } },
+    );
+    try {
+        const t0 = Date.now();
+        await h.stack.up();
+        console.log(`initial up: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        // The kubectl path patches the same StatefulSet; the next `up` restores the stack's config.
+        const pulumiTimes: number[] = [];
+        const kubectlTimes: number[] = [];
+        let cpu = 400;
+        for (let round = 0; round < rounds; round++) {
+            const a = await viaPulumi(h, `${cpu--}m`);
+            pulumiTimes.push(a);
+            const b = await viaKubectl(cluster, `${cpu--}m`);
+            kubectlTimes.push(b);
+            // Bring the stack's recorded state back in line with the cluster before the next round.
+            await h.stack.refresh();
+            console.log(`round ${round + 1}: pulumi ${a.toFixed(1)}s, kubectl ${b.toFixed(1)}s, ratio ${(a / b).toFixed(2)}`);
+        }
+        const pods = replicas;
+        const limit = pods * (DELETE_S + START_S + READY_S);
+        const pm = median(pulumiTimes);
+        const km = median(kubectlTimes);
+        console.log("");
+        console.log(`staged rollout ${stages.join("->")} of ${replicas} brokers (median of ${rounds}):`);
+        console.log(`  stack config + pulumi up : ${pm.toFixed(1)}s`);
+        console.log(`  kubectl patch (seed)     : ${km.toFixed(1)}s`);
+        console.log(`  ratio pulumi/kubectl     : ${(pm / km).toFixed(2)}`);
+        console.log(`  physical limit           : ${limit.toFixed(1)}s (${pods} pods x (delete ${DELETE_S}s + start ${START_S}s + ready ${READY_S}s), one at a time)`);
+    } finally {
+        h.project.cleanup();
+        await cluster.stop();
+    }
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});
