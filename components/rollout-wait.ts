@@ -84,6 +84,6 @@ export async function awaitStage(a: AwaitStageArgs): Promise<StageStatus> {
                 : [`${a.name}: StatefulSet ${a.namespace}/${a.name} not readable after ${a.timeoutSeconds}s: ${String(lastError ?? "not found")}`];
             throw new RolloutStageError(lines.join("\n"), last);
         }
-        await new Promise((r) => setTimeout(r, a.pollMs ?? 2000));
+        await new Promise((r) => setTimeout(r, a.pollMs ?? 1000));
     }
 }
