@@ -76,31 +76,24 @@ const brokerValue = z.any().transform((v, ctx): BrokerValue => {
     return z.NEVER;
 });
 
-const zookeeperSchema = z
-    .object({
-        replicas: integer(1, "an integer of at least 1").default(3),
-        cpu: quantity("500m or 0.5").default("500m"),
-        memory: quantity("1Gi or 512Mi").default("1Gi"),
-        partition: integer(0, "a non-negative integer (0 rolls every pod; >= replicas stages a change)").default(0),
-        image: pattern(IMAGE_REF, "a container image reference such as zookeeper:3.9.3").default(DEFAULT_ZOOKEEPER_IMAGE),
-        heapOpts: z.string().default("-Xmx512M -Xms512M"),
-        storage: quantity("10Gi").default("10Gi"),
-        storageClass: pattern(DNS_SUBDOMAIN, "a StorageClass name").optional(),
-        rolloutTimeoutSeconds: timeoutSeconds.default(600),
-    })
-    .strict()
-    .default({});
+/** The fields every platform StatefulSet takes from config. */
+const statefulSetFields = (what: string, exampleImage: string) => ({
+    replicas: integer(1, "an integer of at least 1").default(3),
+    cpu: quantity("500m or 0.5").default("500m"),
+    memory: quantity("1Gi or 512Mi").default("1Gi"),
+    partition: integer(0, `a non-negative integer (0 rolls every ${what}; >= replicas stages a change)`).default(0),
+    image: pattern(IMAGE_REF, `a container image reference such as ${exampleImage}`).default(exampleImage),
+    heapOpts: z.string().default("-Xmx512M -Xms512M"),
+    storage: quantity("10Gi").default("10Gi"),
+    storageClass: pattern(DNS_SUBDOMAIN, "a StorageClass name").optional(),
+    rolloutTimeoutSeconds: timeoutSeconds.default(600),
+});
+
+const zookeeperSchema = z.object(statefulSetFields("pod", DEFAULT_ZOOKEEPER_IMAGE)).strict().default({});
 
 const kafkaSchema = z
     .object({
-        replicas: integer(1, "an integer of at least 1").default(3),
-        cpu: quantity("500m or 0.5").default("500m"),
-        memory: quantity("1Gi or 512Mi").default("1Gi"),
-        partition: integer(0, "a non-negative integer (0 rolls every broker; >= replicas stages a change)").default(0),
-        image: pattern(IMAGE_REF, "a container image reference such as apache/kafka:3.9.1").default(DEFAULT_KAFKA_IMAGE),
-        heapOpts: z.string().default("-Xmx512M -Xms512M"),
-        storage: quantity("10Gi").default("10Gi"),
-        storageClass: pattern(DNS_SUBDOMAIN, "a StorageClass name").optional(),
+        ...statefulSetFields("broker", DEFAULT_KAFKA_IMAGE),
         antiAffinity: z
             .any()
             .superRefine((v, ctx) => {
@@ -113,7 +106,6 @@ const kafkaSchema = z
             })
             .default("required") as unknown as z.ZodDefault<z.ZodType<"required" | "preferred">>,
         brokerConfig: z.record(brokerValue).default({}),
-        rolloutTimeoutSeconds: timeoutSeconds.default(600),
     })
     .strict()
     .default({});

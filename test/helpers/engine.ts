@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { inlineProgram as stacksInlineProgram } from "../../stacks/workspace";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const POLICY_PACK = path.join(ROOT, "policies");
@@ -12,19 +13,8 @@ export const POLICY_CONFIG = (env: "dev" | "prod") => path.join(POLICY_PACK, "co
 
 const PROJECT_FILES = ["index.ts", "program.ts", "components", "Pulumi.yaml", "package.json", "tsconfig.json"];
 
-/**
- * The program as an Automation API inline program, loaded fresh for every operation (a module
- * cached from an earlier run would register nothing). The Node.js language host cannot be built
- * here, so the real engine runs our program this way.
- */
-export async function inlineProgram(): Promise<Record<string, unknown>> {
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[key];
-        }
-    }
-    return require(path.join(ROOT, "program.ts")).kafkaPlatform();
-}
+/** The program as the stacks/ commands run it: an inline program, loaded fresh for each operation. */
+export const inlineProgram = stacksInlineProgram(ROOT);
 
 /** Fail loudly when the toolchain is not on PATH: this tier never falls back to mocks. */
 export async function pulumiCommand(): Promise<PulumiCommand> {
