@@ -5,6 +5,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 section() { printf '\n==== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
+# Each tier's output is kept so the closing line can add up what mocha counted.
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
+tier() { local name="$1"; shift; "$@" 2>&1 | tee "$LOGS/$name.log"; }
+
 section "setup: npm dependencies, Pulumi toolchain, control plane binaries"
 bash scripts/setup.sh --cluster
 
@@ -13,10 +18,16 @@ npx tsc --noEmit -p .
 npx tsc --noEmit -p policies
 
 section "unit tier"
-npx mocha
+tier unit npx mocha
 
 section "engine tier: real Pulumi CLI + kubernetes provider, render mode"
-scripts/env.sh npx mocha --config test/engine/.mocharc.json
+tier engine scripts/env.sh npx mocha --config test/engine/.mocharc.json
 
 section "cluster tier: local kube-apiserver, controllers, scheduler, etcd, kwok"
-scripts/env.sh npx mocha --config test/cluster/.mocharc.json
+tier cluster scripts/env.sh npx mocha --config test/cluster/.mocharc.json
+
+count() { grep -hoE "^ +[0-9]+ $1" "$LOGS"/*.log | awk '{s += $1} END {print s + 0}'; }
+passed=$(count passing); failed=$(count failing); pending=$(count pending)
+if [[ "$passed" -eq 0 ]]; then echo "no test ran" >&2; exit 1; fi
+echo
+echo "total: $passed passed, $failed failed, $pending skipped"
