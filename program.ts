@@ -29,12 +29,15 @@ function chooseTarget(cfg: PlatformConfig) {
     if (!cfg.renderDir && (kubeconfig || defaultKubeconfigPath())) {
         return { mode: "cluster" as const, kubeconfig: { kubeconfig, context }, provider: undefined };
     }
-    const dir = path.resolve(cfg.renderDir ?? path.join("rendered", pulumi.getStack()));
+    // Relative by default, so the same stack rendered from another checkout keeps its provider
+    // (a changed provider input would mean replacing every resource).
+    const renderTo = cfg.renderDir ?? path.join("rendered", pulumi.getStack());
+    const dir = path.resolve(renderTo);
     pulumi.log.info(
         `no Kubernetes cluster configured (KUBECONFIG, ~/.kube/config or kubernetes:kubeconfig): ` +
             `rendering manifests to ${dir} instead of deploying`,
     );
-    const provider = new k8s.Provider("render", { renderYamlToDirectory: dir });
+    const provider = new k8s.Provider("render", { renderYamlToDirectory: renderTo });
     return { mode: "render" as const, dir, kubeconfig: undefined, provider };
 }
 
