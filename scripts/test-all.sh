@@ -26,7 +26,7 @@ tier engine scripts/env.sh npx mocha --config test/engine/.mocharc.json
 section "cluster tier: local kube-apiserver, controllers, scheduler, etcd, kwok"
 tier cluster scripts/env.sh npx mocha --config test/cluster/.mocharc.json
 
-count() { grep -hoE "^ +[0-9]+ $1" "$LOGS"/*.log | awk '{s += $1} END {print s + 0}'; }
+count() { { grep -hoE "^ +[0-9]+ $1" "$LOGS"/*.log || true; } | awk '{s += $1} END {print s + 0}'; }
 passed=$(count passing); failed=$(count failing); pending=$(count pending)
 if [[ "$passed" -eq 0 ]]; then echo "no test ran" >&2; exit 1; fi
 echo
