@@ -16,15 +16,15 @@ export interface KubeconfigSource {
     context?: string;
 }
 
-interface Named<T> {
+interface Named {
     name: string;
     [key: string]: unknown;
 }
 interface KubeconfigDoc {
     "current-context"?: string;
-    contexts?: Array<Named<unknown> & { context: { cluster: string; user: string; namespace?: string } }>;
-    clusters?: Array<Named<unknown> & { cluster: Record<string, string | boolean> }>;
-    users?: Array<Named<unknown> & { user: Record<string, unknown> }>;
+    contexts?: Array<Named & { context: { cluster: string; user: string; namespace?: string } }>;
+    clusters?: Array<Named & { cluster: Record<string, string | boolean> }>;
+    users?: Array<Named & { user: Record<string, unknown> }>;
 }
 
 /** Where a kubeconfig comes from when nothing is given: the same rule kubectl and the provider use. */

@@ -80,14 +80,20 @@ export const PROJECT_NAME = "kafka-platform";
 export function inlineProgram(workDir: string): PulumiFn {
     const root = path.resolve(workDir) + path.sep;
     return async () => {
-        for (const key of Object.keys(require.cache)) {
-            const own = key.startsWith(root) && !/[\\/](node_modules|test|stacks)[\\/]/.test(key.slice(root.length - 1));
-            if (own) delete require.cache[key];
-        }
+        forgetProgramModules(root);
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const program = require(path.join(root, "program.ts")) as { kafkaPlatform: () => Promise<Record<string, unknown>> | Record<string, unknown> };
         return program.kafkaPlatform();
     };
+}
+
+/** Drop the program's own modules (not node_modules, test/ or stacks/) from require's cache. */
+export function forgetProgramModules(workDir: string): void {
+    const root = path.resolve(workDir) + path.sep;
+    for (const key of Object.keys(require.cache)) {
+        const own = key.startsWith(root) && !/[\\/](node_modules|test|stacks)[\\/]/.test(key.slice(root.length - 1));
+        if (own) delete require.cache[key];
+    }
 }
 
 /** The short stack name (`prod` of `acme/kafka-platform/prod`), which names Pulumi.<stack>.yaml. */

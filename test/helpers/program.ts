@@ -1,6 +1,7 @@
 // Runs the real program (index.ts) under Pulumi mocks and returns what it registered.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { forgetProgramModules } from "../../stacks/workspace";
 
 export interface RegisteredResource {
     type: string;
@@ -16,29 +17,15 @@ export function unwrap<T>(value: pulumi.Input<T> | undefined): Promise<T> {
     return new Promise((resolve) => pulumi.output(value as pulumi.Input<T>).apply((v) => resolve(v as T)));
 }
 
-function forgetProgramModules() {
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[key];
-        }
-    }
-}
-
-export interface ProgramRun {
-    resources: RegisteredResource[];
-    outputs: Record<string, unknown>;
-    /** The first registered resource of a type with a given Kubernetes metadata.name. */
-    object(type: string, name: string): RegisteredResource;
-}
-
 /**
- * Run index.ts with the given project config (keys without the `kafka-platform:` prefix) and
- * optional other config (full keys). Rendering is forced with renderDir so no cluster is touched.
+ * Mocks that record every registered resource, the project config (keys without the
+ * `kafka-platform:` prefix; rendering forced with renderDir so no cluster is touched) and fresh
+ * program modules, so the next require of index.ts runs the program again.
  */
-export async function runProgram(
+function prepareRun(
     config: Record<string, unknown>,
     opts: { stack?: string; extraConfig?: Record<string, string>; preview?: boolean } = {},
-): Promise<ProgramRun> {
+): RegisteredResource[] {
     const resources: RegisteredResource[] = [];
     pulumi.runtime.setMocks(
         {
@@ -57,7 +44,26 @@ export async function runProgram(
         all[`kafka-platform:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
     pulumi.runtime.setAllConfig(all);
-    forgetProgramModules();
+    forgetProgramModules(ROOT);
+    return resources;
+}
+
+export interface ProgramRun {
+    resources: RegisteredResource[];
+    outputs: Record<string, unknown>;
+    /** The first registered resource of a type with a given Kubernetes metadata.name. */
+    object(type: string, name: string): RegisteredResource;
+}
+
+/**
+ * Run index.ts with the given project config (keys without the `kafka-platform:` prefix) and
+ * optional other config (full keys). Rendering is forced with renderDir so no cluster is touched.
+ */
+export async function runProgram(
+    config: Record<string, unknown>,
+    opts: { stack?: string; extraConfig?: Record<string, string>; preview?: boolean } = {},
+): Promise<ProgramRun> {
+    const resources = prepareRun(config, opts);
     // Through index.ts, the entry the language host loads: it exports the program function.
     const program: () => Promise<Record<string, unknown>> = require(path.join(ROOT, "index.ts"));
     const outputs: Record<string, unknown> = {};
@@ -83,25 +89,7 @@ export async function runProgram(
 
 /** Run the program expecting it to fail; returns the error and what was registered before it. */
 export async function runProgramExpectingError(config: Record<string, unknown>): Promise<{ error: Error; resources: RegisteredResource[] }> {
-    const resources: RegisteredResource[] = [];
-    pulumi.runtime.setMocks(
-        {
-            newResource: (args: pulumi.runtime.MockResourceArgs) => {
-                resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: args.inputs };
-            },
-            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-        },
-        "kafka-platform",
-        "dev",
-        false,
-    );
-    const all: Record<string, string> = { "kafka-platform:renderDir": "/tmp/kafka-platform-unit-render" };
-    for (const [key, value] of Object.entries(config)) {
-        all[`kafka-platform:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    pulumi.runtime.setAllConfig(all);
-    forgetProgramModules();
+    const resources = prepareRun(config);
     try {
         await require(path.join(ROOT, "index.ts"))();
     } catch (error) {
