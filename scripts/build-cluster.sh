@@ -17,6 +17,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="$ROOT/tools/k8s"
 CACHE="${KAFKA_PLATFORM_CACHE:-$HOME/.cache/kafka-platform}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# Cluster DNS for real nodes: CoreDNS as a host process (its module has no replace directives).
+COREDNS_VERSION="${COREDNS_VERSION:-v1.14.7}"
 BUILD_P="${BUILD_P:-2}"
 
 # Static binaries with no build paths baked in; -s -w (in the ldflags below) drops the symbol
@@ -37,9 +39,12 @@ K8S_VERSION="${K8S_VERSION:-$(wrapper_version "$TOOLS/kubernetes" k8s.io/kuberne
 ETCD_VERSION="${ETCD_VERSION:-$(wrapper_version "$TOOLS/etcd" go.etcd.io/etcd/server/v3 v3.6.16)}"
 
 K8S_BIN="$CACHE/k8s/$K8S_VERSION/bin"
+# The control plane, then what a real node runs (kubelet; one kube-proxy serves every node here).
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 ETCD_BIN="$CACHE/etcd/$ETCD_VERSION/bin"
 KWOK_BIN="$CACHE/kwok/$KWOK_VERSION/bin"
 KWOK_CRD="$CACHE/kwok/$KWOK_VERSION/crd/kwok.x-k8s.io_stages.yaml"
+COREDNS_BIN="$CACHE/coredns/$COREDNS_VERSION/bin"
 
 # step OUT WHAT CMD...: run CMD... OUT.tmp as a timed step, then move it into place (so an
 # interrupted build never leaves a half-written binary that a later run would skip).
@@ -65,8 +70,10 @@ mod_info() {
 
 build_k8s() {
   local ver=$K8S_VERSION minor major date cmd
-  if [[ -e "$K8S_BIN/kube-apiserver" && -e "$K8S_BIN/kube-controller-manager" && -e "$K8S_BIN/kube-scheduler" ]]; then
-    log "skip  k8s.io/kubernetes@$ver (kube-apiserver, kube-controller-manager, kube-scheduler exist in $K8S_BIN)"
+  local all=1
+  for cmd in "${K8S_CMDS[@]}"; do [[ -e "$K8S_BIN/$cmd" ]] || all=0; done
+  if ((all)); then
+    log "skip  k8s.io/kubernetes@$ver (${K8S_CMDS[*]} exist in $K8S_BIN)"
     return
   fi
   major=${ver#v}; major=${major%%.*}
@@ -83,7 +90,7 @@ build_k8s() {
   done
   # kube-apiserver first: it compiles most of the shared packages, so the other two are
   # mostly link time. Tags as upstream's hack/lib/golang.sh uses them.
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  for cmd in "${K8S_CMDS[@]}"; do
     step "$K8S_BIN/$cmd" "k8s.io/kubernetes@$ver cmd/$cmd" \
       in_dir "$TOOLS/kubernetes" "${GOBUILD[@]}" -tags selinux,notest,grpcnotrace -ldflags "$ld" \
       "k8s.io/kubernetes/cmd/$cmd"
@@ -103,6 +110,10 @@ build_kwok() {
   # cluster.sh runs kwok with its Stage CRD (so stages can be changed live); the CRD manifest
   # ships in the same module, so keep a copy next to the binary.
   step "$KWOK_CRD" "sigs.k8s.io/kwok@$KWOK_VERSION Stage CRD" copy_kwok_crd
+}
+
+build_coredns() {
+  step "$COREDNS_BIN/coredns" "github.com/coredns/coredns@$COREDNS_VERSION" go_install_to "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
 copy_kwok_crd() {
@@ -149,7 +160,7 @@ regen_k8s() {
     echo "require k8s.io/kubernetes $ver"
     echo
     echo "tool ("
-    printf '\tk8s.io/kubernetes/cmd/%s\n' kube-apiserver kube-controller-manager kube-scheduler
+    printf '\tk8s.io/kubernetes/cmd/%s\n' "${K8S_CMDS[@]}"
     echo ")"
     echo
     echo "replace ("
@@ -183,12 +194,13 @@ case "${1:-build}" in
     build_etcd
     build_kwok
     build_k8s
+    build_coredns
     log "all binaries ready in $((SECONDS - t0))s"
     ;;
   paths)
-    printf 'KUBE_APISERVER=%q\nKUBE_CONTROLLER_MANAGER=%q\nKUBE_SCHEDULER=%q\nETCD=%q\nKWOK=%q\nKWOK_STAGE_CRD=%q\nK8S_VERSION=%q\n' \
+    printf 'KUBE_APISERVER=%q\nKUBE_CONTROLLER_MANAGER=%q\nKUBE_SCHEDULER=%q\nETCD=%q\nKWOK=%q\nKWOK_STAGE_CRD=%q\nK8S_VERSION=%q\nKUBELET=%q\nKUBE_PROXY=%q\nCOREDNS=%q\n' \
       "$K8S_BIN/kube-apiserver" "$K8S_BIN/kube-controller-manager" "$K8S_BIN/kube-scheduler" \
-      "$ETCD_BIN/etcd" "$KWOK_BIN/kwok" "$KWOK_CRD" "$K8S_VERSION"
+      "$ETCD_BIN/etcd" "$KWOK_BIN/kwok" "$KWOK_CRD" "$K8S_VERSION" "$K8S_BIN/kubelet" "$K8S_BIN/kube-proxy" "$COREDNS_BIN/coredns"
     ;;
   regen)
     case "${2:-}" in
