@@ -72,7 +72,7 @@ export async function kafkaPlatform() {
             config: cfg.kafka,
             namespace: cfg.namespace,
             instance,
-            zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm },
+            zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm, stage: zookeeper.rollout },
             rollout,
         },
         { ...opts, dependsOn: [...dependsOn, zookeeper] },

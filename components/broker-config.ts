@@ -33,7 +33,6 @@ export const SEED_KEPT: ReadonlyArray<readonly [string, BrokerValue]> = [
     ["num.recovery.threads.per.data.dir", "1"],
     ["num.replica.fetchers", "1"],
     ["offset.metadata.max.bytes", "4096"],
-    ["offsets.commit.required.acks", "-1"],
     ["offsets.commit.timeout.ms", "5000"],
     ["offsets.load.buffer.size", "5242880"],
     ["offsets.retention.check.interval.ms", "600000"],
@@ -76,7 +75,6 @@ export const SEED_KEPT: ReadonlyArray<readonly [string, BrokerValue]> = [
     ["log.cleanup.policy", "delete"],
     ["log.index.interval.bytes", "4096"],
     ["log.index.size.max.bytes", "10485760"],
-    ["log.message.timestamp.difference.max.ms", "9223372036854775807"],
     ["log.message.timestamp.type", "CreateTime"],
     ["log.preallocate", "false"],
     ["log.retention.check.interval.ms", "300000"],
@@ -156,6 +154,38 @@ export const DEPARTURES: ReadonlyArray<Departure> = [
         why: "pins the 0.10.2 wire protocol; left unset so brokers speak their own version (set it in kafka.brokerConfig during a version upgrade)",
     },
     {
+        key: "offsets.commit.required.acks",
+        seed: "-1",
+        ours: () => undefined,
+        why: "deprecated since 1.0 and removed in Kafka 4.0 (a WARN at every start); -1, all replicas, is how offset commits are written anyway",
+    },
+    {
+        key: "log.message.timestamp.difference.max.ms",
+        seed: "9223372036854775807",
+        ours: () => undefined,
+        why: "deprecated in 3.6 and removed in 4.0; replaced by the two keys below with the seed's value (no limit)",
+    },
+    {
+        key: "log.message.timestamp.before.max.ms",
+        ours: () => "9223372036854775807",
+        why: "the seed's log.message.timestamp.difference.max.ms (no limit) in the key that replaced it",
+    },
+    {
+        key: "log.message.timestamp.after.max.ms",
+        ours: () => "9223372036854775807",
+        why: "the seed's log.message.timestamp.difference.max.ms (no limit) in the key that replaced it (Kafka 4.0's default is 1 hour)",
+    },
+    {
+        key: "group.initial.rebalance.delay.ms",
+        ours: () => "3000",
+        why: "not in the seed; the image's sample server.properties sets 0 (meant for development), we keep Kafka's default so a group that starts its consumers one by one rebalances once, not once per consumer",
+    },
+    {
+        key: "zookeeper.connection.timeout.ms",
+        ours: () => "18000",
+        why: "not in the seed; the image's sample server.properties sets it, we set it ourselves: a broker waits 18 s for the ensemble at start (it may still be electing a leader) before it exits and is restarted",
+    },
+    {
         key: "quota.consumer.default",
         seed: "9223372036854775807",
         ours: () => undefined,
@@ -180,8 +210,8 @@ export interface TopologyArgs {
     zookeeperConnect: string;
     /** Broker port (the seed's 9093). */
     port: number;
-    /** Mount path of the data volume. */
-    dataMountPath: string;
+    /** The broker's log directory: where the data volume is mounted. */
+    logDir: string;
 }
 
 /**
@@ -196,8 +226,7 @@ export function platformProperties(t: TopologyArgs): Array<[string, string]> {
         // Explicit, so clients get each broker's stable DNS name (kafka-N.kafka-hs.<ns>.svc...).
         ["advertised.listeners", `PLAINTEXT://\${HOSTNAME}.${t.headlessService}.${t.namespace}.svc.cluster.local:${t.port}`],
         ["zookeeper.connect", t.zookeeperConnect],
-        // A subdirectory: the volume root of an ext4 PV holds lost+found, which Kafka refuses as a log dir.
-        ["log.dirs", `${t.dataMountPath}/data`],
+        ["log.dirs", t.logDir],
     ];
 }
 
@@ -227,9 +256,11 @@ export function shellQuote(value: string): string {
 /**
  * The broker's `sh -c` script: `exec kafka-server-start.sh server.properties --override k=v ...`
  * as in the seed, one override per line so `kubectl get sts kafka -o yaml` stays readable.
+ * `baseProperties` is our own (empty) file: every property in force is on this command line, and
+ * nothing comes from the sample server.properties an image happens to ship.
  */
-export function brokerStartScript(kafkaHome: string, t: TopologyArgs, tunables: Map<string, BrokerValue>): string {
-    const lines = [`exec ${kafkaHome}/bin/kafka-server-start.sh ${kafkaHome}/config/server.properties`];
+export function brokerStartScript(kafkaHome: string, baseProperties: string, t: TopologyArgs, tunables: Map<string, BrokerValue>): string {
+    const lines = [`exec ${kafkaHome}/bin/kafka-server-start.sh ${baseProperties}`];
     for (const [key, value] of platformProperties(t)) {
         // Platform values are ours and may use ${HOSTNAME}: double quotes keep the expansion.
         lines.push(`--override "${key}=${value}"`);

@@ -1,6 +1,7 @@
 // Pure builders for the brokers: StatefulSet `kafka`, headless Service `kafka-hs`, PDB `kafka-pdb`,
 // field for field the seed tutorial's manifest, with the departures listed in README.md.
 import { tunableProperties, brokerStartScript } from "./broker-config";
+import { contentHash } from "./pod-builders";
 import type { KafkaConfig } from "./config";
 import { affinityTerm, podLabels, podSelector } from "./labels";
 import {
@@ -21,13 +22,55 @@ export const KAFKA_NAMES = {
     statefulSet: "kafka",
     headlessService: "kafka-hs",
     pdb: "kafka-pdb",
+    configMap: "kafka-config",
     container: "k8skafka",
     dataVolume: "datadir",
+    configVolume: "config",
 } as const;
 
 export const KAFKA_PORTS: NamedPorts = { server: 9093 };
 export const KAFKA_HOME = "/opt/kafka";
-export const KAFKA_DATA_PATH = "/var/lib/kafka";
+/**
+ * The data volume's mount path is exactly the image's data VOLUME (apache/kafka 3.9
+ * docker/jvm/Dockerfile:93): a container runtime lays an anonymous volume over any image volume
+ * no mount matches exactly, and containerd does so even inside a mount — the seed's PVC at
+ * /var/lib/kafka would hold nothing while the log sat in a volume that dies with the container.
+ */
+export const KAFKA_DATA_PATH = "/var/lib/kafka/data";
+/** The PVC's subdirectory mounted there: an ext4 volume's root holds lost+found, which Kafka refuses as a log directory. */
+export const KAFKA_DATA_SUBPATH = "data";
+/** Our config files, mounted at the image's config VOLUME (Dockerfile:93) for the same reason. */
+export const KAFKA_CONFIG_PATH = "/mnt/shared/config";
+
+/** A server.properties with nothing in it: every broker property is an --override of the start script. */
+const BASE_PROPERTIES = `# kafka-platform: every broker property is an --override in the start command
+# (kubectl get sts kafka -o yaml); nothing comes from an image's sample server.properties.
+`;
+
+/**
+ * Console logging only, at the distribution's levels (apache/kafka 3.9 config/log4j.properties:
+ * root INFO; request logging WARN). The distribution's file appenders roll a new file every hour
+ * under /opt/kafka/logs, in the container's writable layer, and never delete one.
+ */
+const LOG4J_PROPERTIES = `log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.org.apache.zookeeper=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.kafka.network.RequestChannel$=WARN
+log4j.logger.kafka.controller=INFO
+log4j.logger.state.change.logger=INFO
+`;
+
+/** The files of the `kafka-config` ConfigMap, mounted at KAFKA_CONFIG_PATH. */
+export function kafkaConfigFiles(): Record<string, string> {
+    return { "server.properties": BASE_PROPERTIES, "log4j.properties": LOG4J_PROPERTIES };
+}
+
+export const KAFKA_CONFIG_HASH_ANNOTATION = "kafka-platform/config-sha256";
 
 export interface KafkaSpecArgs extends KafkaConfig {
     namespace: string;
@@ -51,13 +94,14 @@ export function bootstrapServers(replicas: number, namespace: string): string {
 export function kafkaStartScript(a: KafkaSpecArgs): string {
     return brokerStartScript(
         KAFKA_HOME,
+        `${KAFKA_CONFIG_PATH}/server.properties`,
         {
             brokers: a.replicas,
             namespace: a.namespace,
             headlessService: KAFKA_NAMES.headlessService,
             zookeeperConnect: a.zookeeperConnect,
             port: KAFKA_PORTS.server,
-            dataMountPath: KAFKA_DATA_PATH,
+            logDir: KAFKA_DATA_PATH,
         },
         tunableProperties(a.replicas, a.brokerConfig),
     );
@@ -77,7 +121,11 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
         updateStrategy: rollingUpdate(a.partition),
         selector: podSelector("kafka"),
         template: {
-            metadata: { labels: podLabels("kafka", a.instance) },
+            metadata: {
+                labels: podLabels("kafka", a.instance),
+                // The config files live in a ConfigMap; their hash in the template rolls the brokers when they change.
+                annotations: { [KAFKA_CONFIG_HASH_ANNOTATION]: contentHash(kafkaConfigFiles()) },
+            },
             spec: {
                 affinity: {
                     podAntiAffinity: antiAffinity("kafka", a.antiAffinity),
@@ -99,13 +147,25 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
                         command: ["sh", "-c", kafkaStartScript(a)],
                         env: [
                             { name: "KAFKA_HEAP_OPTS", value: a.heapOpts },
-                            { name: "KAFKA_OPTS", value: "-Dlogging.level=INFO" },
+                            { name: "KAFKA_LOG4J_OPTS", value: `-Dlog4j.configuration=file:${KAFKA_CONFIG_PATH}/log4j.properties` },
+                            // Without -loggc: kafka-server-start.sh's default writes GC logs of up to
+                            // 10 x 100 MB into the container's writable layer (kafka-run-class.sh:329).
+                            { name: "EXTRA_ARGS", value: "-name kafkaServer" },
                         ],
-                        volumeMounts: [{ name: KAFKA_NAMES.dataVolume, mountPath: KAFKA_DATA_PATH }],
-                        readinessProbe: shellProbe(API_VERSIONS_PROBE, { initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 10 }),
+                        volumeMounts: [
+                            { name: KAFKA_NAMES.dataVolume, mountPath: KAFKA_DATA_PATH, subPath: KAFKA_DATA_SUBPATH },
+                            { name: KAFKA_NAMES.configVolume, mountPath: KAFKA_CONFIG_PATH, readOnly: true },
+                        ],
+                        // Log recovery after an unclean stop can take minutes before the broker
+                        // listens: the startup probe gives it 30, then liveness restarts a broker
+                        // whose listener is gone for 2 minutes.
+                        startupProbe: { tcpSocket: { port: "server" }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
+                        livenessProbe: { tcpSocket: { port: "server" }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                        readinessProbe: shellProbe(API_VERSIONS_PROBE, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10 }),
                         securityContext: containerSecurityContext(),
                     },
                 ],
+                volumes: [{ name: KAFKA_NAMES.configVolume, configMap: { name: KAFKA_NAMES.configMap } }],
             },
         },
         persistentVolumeClaimRetentionPolicy: keepVolumeClaims(),

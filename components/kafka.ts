@@ -4,6 +4,7 @@ import type { KafkaConfig } from "./config";
 import {
     KAFKA_NAMES,
     bootstrapServers,
+    kafkaConfigFiles,
     kafkaHeadlessServiceSpec,
     kafkaPdbSpec,
     kafkaStatefulSetSpec,
@@ -22,6 +23,12 @@ export interface KafkaArgs {
     readonly zookeeper: {
         readonly connectString: pulumi.Input<string>;
         readonly affinityTerm: pulumi.Input<ReturnType<typeof affinityTerm>>;
+        /**
+         * The ensemble's rollout stage: the brokers are applied only once it is over (Ready by its
+         * real probes), as the seed installs ZooKeeper first. A component's dependsOn waits for its
+         * resources to be applied, not for its pods.
+         */
+        readonly stage: pulumi.Input<StageOutput>;
     };
     /** Wait for each rollout stage on a live cluster. Omitted when rendering YAML. */
     readonly rollout?: RolloutAwaitOptions;
@@ -49,16 +56,24 @@ export class Kafka extends pulumi.ComponentResource {
             { parent: this },
         );
         new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(KAFKA_NAMES.pdb), spec: kafkaPdbSpec() }, { parent: this });
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            { metadata: meta(KAFKA_NAMES.configMap), data: kafkaConfigFiles() },
+            { parent: this },
+        );
 
         const spec = pulumi
-            .all([args.zookeeper.connectString, args.zookeeper.affinityTerm])
-            .apply(([zookeeperConnect, zookeeperAffinity]) =>
-                kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity }),
-            );
+            .all([args.zookeeper.connectString, args.zookeeper.affinityTerm, args.zookeeper.stage])
+            .apply(([zookeeperConnect, zookeeperAffinity, zkStage]) => {
+                if (zkStage.failed) {
+                    throw new pulumi.ResourceError(`not applying the brokers: the ZooKeeper ensemble's rollout stage failed (see zk)`, this);
+                }
+                return kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity });
+            });
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             { metadata: meta(KAFKA_NAMES.statefulSet, STATEFULSET_ANNOTATIONS), spec },
-            { parent: this, dependsOn: [headless], protect: args.protect ?? true },
+            { parent: this, dependsOn: [headless, configMap], protect: args.protect ?? true },
         );
         this.rollout = awaitRollout(
             this.statefulSet,

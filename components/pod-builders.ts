@@ -2,6 +2,7 @@
 // manifest and the common parts (security, volumes, PDBs, headless Services) are written once.
 // Return types are inferred plain objects (not @pulumi/kubernetes Input types) so tests and
 // policies can read them directly; the resources check them structurally where they are used.
+import { createHash } from "crypto";
 import { App, HOSTNAME_TOPOLOGY_KEY, affinityTerm, podSelector } from "./labels";
 
 /** The seed's runAsUser/fsGroup 1000, made explicit as non-root. */
@@ -79,4 +80,9 @@ export function rollingUpdate(partition: number) {
 /** An exec probe running a shell snippet. */
 export function shellProbe(script: string, opts: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold?: number }) {
     return { exec: { command: ["sh", "-c", script] }, ...opts };
+}
+
+/** A short, stable hash of config file contents, for a pod template annotation that rolls pods when they change. */
+export function contentHash(files: Record<string, string>): string {
+    return createHash("sha256").update(JSON.stringify(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)))).digest("hex").slice(0, 16);
 }

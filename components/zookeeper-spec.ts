@@ -1,12 +1,12 @@
 // Pure builders for the ZooKeeper ensemble: StatefulSet `zk`, Services `zk-hs`/`zk-cs`, PDB `zk-pdb`,
 // and the zoo.cfg ConfigMap. No Pulumi resources here; the component wires these to resources.
-import { createHash } from "crypto";
 import type { ZooKeeperConfig } from "./config";
 import { podLabels, podSelector } from "./labels";
 import {
     NamedPorts,
     antiAffinity,
     containerPorts,
+    contentHash,
     containerSecurityContext,
     dataVolumeClaim,
     keepVolumeClaims,
@@ -73,13 +73,57 @@ export function zooCfg(replicas: number, namespace: string): string {
 
 export const ZOO_CFG_HASH_ANNOTATION = "kafka-platform/zoo-cfg-sha256";
 
+/** A hash of the config files: in the pod template, it rolls the ensemble when they change. */
 export function zooCfgHash(replicas: number, namespace: string): string {
-    return createHash("sha256").update(zooCfg(replicas, namespace)).digest("hex").slice(0, 16);
+    return contentHash(zookeeperConfigFiles(replicas, namespace));
 }
 
-// `ruok` over bash's /dev/tcp: the image has no guaranteed nc, and `imok` means the server is up
-// even before a quorum exists, which OrderedReady start-up needs.
-const RUOK = `exec 3<>/dev/tcp/127.0.0.1/${ZK_PORTS.client} && printf ruok >&3 && [ "$(head -c 4 <&3)" = imok ]`;
+// The probes speak four-letter words through netcat: the image runs them with `sh -c`, and its
+// /bin/sh is dash (no /dev/tcp), while nc is installed (zookeeper 3.9.3 Dockerfile:32).
+const ask = (host: string, word: string) => `printf ${word} | nc -w 2 ${host} ${ZK_PORTS.client} 2>/dev/null`;
+
+/** Alive: the server answers `ruok` with `imok` (it does so whether or not it is in a quorum). */
+export const ZK_LIVENESS = `[ "$(${ask("127.0.0.1", "ruok")})" = imok ]`;
+
+/**
+ * Ready: this server is serving as part of a quorum (leader or follower) — or no quorum exists yet.
+ * The second case is how the ensemble forms under OrderedReady (zk-0 must be Ready before zk-1
+ * exists, and one server alone is no quorum); the first is what keeps a rolling update safe: once
+ * peers serve, a restarted server stays unready until it has rejoined them, so the controller does
+ * not take the next one while the quorum is a server short.
+ */
+export const ZK_READINESS = [
+    `mode=$(${ask("127.0.0.1", "srvr")} | sed -n 's/^Mode: //p')`,
+    `case "$mode" in leader|follower|standalone) exit 0 ;; esac`,
+    `[ "$(${ask("127.0.0.1", "ruok")})" = imok ] || exit 1`,
+    String.raw`for peer in $(sed -n 's/^server\.[0-9]*=\([^:]*\):.*/\1/p' ${CONF_DIR}/zoo.cfg); do`,
+    `  case "$peer" in "$HOSTNAME".*) continue ;; esac`,
+    `  case "$(${ask("$peer", "srvr")} | sed -n 's/^Mode: //p')" in leader|follower) exit 1 ;; esac`,
+    `done`,
+].join("\n");
+
+/**
+ * logback.xml for ZOOCFGDIR: the ConfigMap is mounted over /conf, which hides the image's own
+ * logback.xml (zookeeper 3.9.3 Dockerfile:70 moves the distribution's conf/ there), and logback
+ * without a configuration logs everything at DEBUG. Console only, at INFO: the kubelet rotates
+ * container logs, while a file under the container's layer would grow until eviction.
+ */
+export const ZK_LOGBACK_XML = `<configuration>
+  <appender name="CONSOLE" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder>
+      <pattern>%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%C{1}@%L] - %m%n</pattern>
+    </encoder>
+  </appender>
+  <root level="INFO">
+    <appender-ref ref="CONSOLE" />
+  </root>
+</configuration>
+`;
+
+/** What the ConfigMap mounted at ZOOCFGDIR holds. */
+export function zookeeperConfigFiles(replicas: number, namespace: string): Record<string, string> {
+    return { "zoo.cfg": zooCfg(replicas, namespace), "logback.xml": ZK_LOGBACK_XML };
+}
 
 export function zookeeperStatefulSetSpec(a: ZooKeeperSpecArgs) {
     return {
@@ -105,19 +149,15 @@ export function zookeeperStatefulSetSpec(a: ZooKeeperSpecArgs) {
                         image: a.image,
                         imagePullPolicy: "IfNotPresent",
                         // myid = ordinal + 1: ZooKeeper server ids start at 1, StatefulSet ordinals at 0.
-                        command: [
-                            "bash",
-                            "-c",
-                            `echo $(( \${HOSTNAME##*-} + 1 )) > ${DATA_DIR}/myid && exec zkServer.sh start-foreground`,
-                        ],
+                        command: ["sh", "-c", `echo $(( \${HOSTNAME##*-} + 1 )) > ${DATA_DIR}/myid && exec zkServer.sh start-foreground`],
                         env: [
                             { name: "ZOOCFGDIR", value: CONF_DIR },
                             { name: "JVMFLAGS", value: a.heapOpts },
                         ],
                         resources: { requests: { cpu: a.cpu, memory: a.memory } },
                         ports: containerPorts(ZK_PORTS),
-                        readinessProbe: shellProbe(RUOK, { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5 }),
-                        livenessProbe: shellProbe(RUOK, { initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
+                        readinessProbe: shellProbe(ZK_READINESS, { initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 10 }),
+                        livenessProbe: shellProbe(ZK_LIVENESS, { initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 6 }),
                         securityContext: containerSecurityContext(),
                         volumeMounts: [
                             { name: ZK_NAMES.dataVolume, mountPath: DATA_DIR },

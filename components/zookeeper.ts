@@ -5,7 +5,7 @@ import { affinityTerm, podSelector } from "./labels";
 import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
 import {
     ZK_NAMES,
-    zooCfg,
+    zookeeperConfigFiles,
     zookeeperClientServiceSpec,
     zookeeperConnect,
     zookeeperHeadlessServiceSpec,
@@ -45,7 +45,7 @@ export class ZooKeeper extends pulumi.ComponentResource {
 
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-config`,
-            { metadata: meta(ZK_NAMES.configMap), data: { "zoo.cfg": zooCfg(config.replicas, namespace) } },
+            { metadata: meta(ZK_NAMES.configMap), data: zookeeperConfigFiles(config.replicas, namespace) },
             { parent: this },
         );
         const headless = new k8s.core.v1.Service(

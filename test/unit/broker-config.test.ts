@@ -1,4 +1,8 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { DEPARTURES, SEED_KEPT, brokerStartScript, parseOverrides, shellQuote, tunableProperties } from "../../components/broker-config";
 import { createTopicsScript, topicsJobName } from "../../components/topics-spec";
 
@@ -15,15 +19,26 @@ describe("broker configuration", () => {
         assert.ok(!props.has("inter.broker.protocol.version"));
     });
 
-    it("quotes values so that the shell passes them through unchanged", () => {
-        for (const value of ["plain", "a b", "it's", "$HOME", "x;rm -rf /", "back\\slash"]) {
-            const script = brokerStartScript(
-                "/opt/kafka",
-                { brokers: 3, namespace: "default", headlessService: "kafka-hs", zookeeperConnect: "zk:2181", port: 9093, dataMountPath: "/d" },
-                new Map([["k", value]]),
-            );
-            assert.strictEqual(parseOverrides(script).get("k"), value);
-        }
+    it("quotes values so that a real sh passes them to kafka-server-start.sh unchanged", () => {
+        // A stand-in kafka-server-start.sh that prints its arguments one per line, run by dash/sh.
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-home-"));
+        fs.mkdirSync(path.join(home, "bin"));
+        fs.writeFileSync(path.join(home, "bin", "kafka-server-start.sh"), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', { mode: 0o755 });
+        const values = ["plain", "a b", "it's", "$HOME", "x;rm -rf /", "back\\slash", "*"];
+        const script = brokerStartScript(
+            home,
+            "/base.properties",
+            { brokers: 3, namespace: "default", headlessService: "kafka-hs", zookeeperConnect: "zk:2181", port: 9093, logDir: "/d" },
+            new Map(values.map((v, i) => [`k${i}`, v])),
+        );
+        const argv = execFileSync("sh", ["-c", script], { env: { HOSTNAME: "kafka-2", PATH: process.env.PATH } }).toString().split("\n");
+        fs.rmSync(home, { recursive: true, force: true });
+        assert.strictEqual(argv[0], "/base.properties");
+        values.forEach((v, i) => assert.ok(argv.includes(`k${i}=${v}`), `k${i}=${v} not passed through: ${JSON.stringify(argv)}`));
+        assert.ok(argv.includes("broker.id=2"), "the broker id comes from the pod's hostname");
+        assert.ok(argv.includes("advertised.listeners=PLAINTEXT://kafka-2.kafka-hs.default.svc.cluster.local:9093"));
+        // The parser the policy pack uses reads the same values back from the script text.
+        values.forEach((v, i) => assert.strictEqual(parseOverrides(script).get(`k${i}`), v));
         assert.strictEqual(shellQuote("a'b"), `'a'\\''b'`);
     });
 });

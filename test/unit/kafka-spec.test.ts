@@ -4,7 +4,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { parseOverrides } from "../../components/broker-config";
 import { parseConfig } from "../../components/config";
-import { bootstrapServers, kafkaStatefulSetSpec } from "../../components/kafka-spec";
+import { bootstrapServers, kafkaConfigFiles, kafkaStatefulSetSpec } from "../../components/kafka-spec";
 import { affinityTerm, podSelector, selectorMatches } from "../../components/labels";
 import { zookeeperConnect } from "../../components/zookeeper-spec";
 
@@ -55,13 +55,40 @@ describe("the kafka StatefulSet spec", () => {
         assert.deepStrictEqual(pod.affinity.podAffinity, seedPod.affinity.podAffinity);
     });
 
-    it("keeps the grace period, container name, pull policy, port, env and data mount", () => {
+    it("keeps the grace period, container name, pull policy, port and heap", () => {
         assert.strictEqual(pod.terminationGracePeriodSeconds, seedPod.terminationGracePeriodSeconds);
         assert.strictEqual(container.name, seedContainer.name);
         assert.strictEqual(container.imagePullPolicy, seedContainer.imagePullPolicy);
         assert.deepStrictEqual(container.ports, seedContainer.ports);
-        assert.deepStrictEqual(container.env, seedContainer.env);
-        assert.deepStrictEqual(container.volumeMounts, seedContainer.volumeMounts);
+        const heap = (env: Array<{ name: string; value: string }>) => env.find((e) => e.name === "KAFKA_HEAP_OPTS")?.value;
+        assert.strictEqual(heap(container.env), heap(seedContainer.env));
+    });
+
+    it("mounts the data volume exactly at the image's data VOLUME, and the config volume at its config VOLUME", () => {
+        // The seed mounted datadir at /var/lib/kafka: under containerd an anonymous volume for the
+        // image's VOLUME /var/lib/kafka/data then hid the PVC (the real-pod tier shows the log on the PVC).
+        assert.deepStrictEqual(seedContainer.volumeMounts, [{ name: "datadir", mountPath: "/var/lib/kafka" }]);
+        assert.deepStrictEqual(container.volumeMounts, [
+            { name: "datadir", mountPath: "/var/lib/kafka/data", subPath: "data" },
+            { name: "config", mountPath: "/mnt/shared/config", readOnly: true },
+        ]);
+        assert.deepStrictEqual(pod.volumes, [{ name: "config", configMap: { name: "kafka-config" } }]);
+    });
+
+    it("logs to the console only, and sets nothing the image's scripts do not read", () => {
+        const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+        assert.strictEqual(env.KAFKA_LOG4J_OPTS, "-Dlog4j.configuration=file:/mnt/shared/config/log4j.properties");
+        assert.strictEqual(env.EXTRA_ARGS, "-name kafkaServer", "no -loggc: no GC log files in the container layer");
+        assert.ok(!("KAFKA_OPTS" in env), "the seed's KAFKA_OPTS=-Dlogging.level=INFO is read by nothing");
+        const log4j = kafkaConfigFiles()["log4j.properties"];
+        assert.match(log4j, /^log4j\.rootLogger=INFO, stdout$/m);
+        assert.doesNotMatch(log4j, /FileAppender|kafka\.logs\.dir/);
+    });
+
+    it("restarts a broker whose listener is gone, after a startup allowance for log recovery", () => {
+        assert.deepStrictEqual(container.livenessProbe.tcpSocket, { port: "server" });
+        assert.deepStrictEqual(container.startupProbe.tcpSocket, { port: "server" });
+        assert.ok(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold >= 1800);
     });
 
     it("requests the seed's CPU and memory", () => {
@@ -88,7 +115,9 @@ describe("the kafka StatefulSet spec", () => {
     it("starts the broker with every seed override, each either kept or listed as a departure in the README", () => {
         const command = container.command;
         assert.deepStrictEqual(command.slice(0, 2), ["sh", "-c"]);
-        assert.match(command[2], /^exec \/opt\/kafka\/bin\/kafka-server-start\.sh \/opt\/kafka\/config\/server\.properties/);
+        // Our own (empty) base file instead of the image's sample server.properties.
+        assert.match(command[2], /^exec \/opt\/kafka\/bin\/kafka-server-start\.sh \/mnt\/shared\/config\/server\.properties /);
+        assert.doesNotMatch(kafkaConfigFiles()["server.properties"], /^[a-z]/m);
         const rendered = parseOverrides(command[2]);
         const departures = readme.slice(readme.indexOf("## Departures from the seed"));
         const departed: string[] = [];
@@ -105,7 +134,9 @@ describe("the kafka StatefulSet spec", () => {
                 "default.replication.factor",
                 "inter.broker.protocol.version",
                 "log.dirs",
+                "log.message.timestamp.difference.max.ms",
                 "min.insync.replicas",
+                "offsets.commit.required.acks",
                 "quota.consumer.default",
                 "quota.producer.default",
                 "unclean.leader.election.enable",
