@@ -1,0 +1,3 @@
+module kafka-platform.local/images/pause
+
+go 1.22
