@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Everything the project needs on a fresh machine, idempotent: npm dependencies (root and the
-# policy pack, from their lockfiles), the Pulumi toolchain and, with --cluster, the local control
-# plane's binaries. Heavy builds are cached under ~/.cache/kafka-platform keyed by version.
+# policy pack, from their lockfiles), the Pulumi toolchain, with --cluster the local cluster's
+# binaries, and with --real-nodes also the Debian packages a real node runs on (containerd, runc,
+# CNI plugins, iptables; root only) and the locally assembled images. Heavy builds are cached under
+# ~/.cache/kafka-platform keyed by version.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,9 +23,31 @@ npm_ci() {
   fi
 }
 
+# The Debian packages of a real node (cluster/binaries.ts NODE_PACKAGES), installed when missing.
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables mmdebstrap conntrack)
+node_packages() {
+  local missing=() p
+  for p in "${NODE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "node packages are installed"
+    return
+  fi
+  [[ $(id -u) == 0 ]] || { log "ERROR: real nodes need root to install ${missing[*]}"; exit 1; }
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+mode="${1:-}"
 npm_ci "$ROOT"
 npm_ci "$ROOT/policies"
 bash "$ROOT/scripts/toolchain.sh" >&2
-if [[ "${1:-}" == "--cluster" ]]; then
+if [[ "$mode" == "--cluster" || "$mode" == "--real-nodes" ]]; then
   bash "$ROOT/scripts/build-cluster.sh" >&2
+fi
+if [[ "$mode" == "--real-nodes" ]]; then
+  node_packages
+  "$ROOT/node_modules/.bin/ts-node" --transpile-only "$ROOT/images/build.ts" > /dev/null
 fi

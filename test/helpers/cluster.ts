@@ -1,21 +1,24 @@
-// Cluster-tier helpers: a local control plane (scripts/cluster.sh) on test-only ports, kubectl
+// Cluster-tier helpers: a local cluster (cluster/) on test-only ports, kubectl
 // against it, and a pod watcher that records what the API server reported, event by event.
 import { ChildProcess, execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LocalCluster } from "../../cluster/cluster";
+import { Layout, durationMs } from "../../cluster/layout";
 import { ROOT } from "./engine";
+
+const CLUSTER_CLI = path.join(ROOT, "cluster", "cli.ts");
 
 export interface TestCluster {
     dir: string;
     kubeconfig: string;
     env: Record<string, string>;
+    local: LocalCluster;
     stop(): Promise<void>;
     /** Scale the fake nodes. */
     nodes(n: number): Promise<void>;
 }
-
-const CLUSTER = path.join(ROOT, "scripts", "cluster.sh");
 
 function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -26,35 +29,43 @@ function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs
     });
 }
 
-/** Start a fresh cluster on ports no developer cluster uses, with the given pod delays. */
-export async function startCluster(opts: { nodes: number; readyDelay?: string; startDelay?: string }): Promise<TestCluster> {
+/** Ports no developer cluster uses, so a test cluster runs beside one. */
+const TEST_PORTS = { api: 16443, etcd: 12379, controllerManager: 20257, scheduler: 20259 };
+
+/**
+ * Start a fresh cluster in a scratch directory: `nodes` kwok fake nodes with the given pod delays,
+ * or `realNodes` real nodes (kubelet, containerd, runc on this machine).
+ */
+export async function startCluster(opts: { nodes?: number; realNodes?: number; readyDelay?: string; startDelay?: string }): Promise<TestCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-platform-cluster-"));
-    const env = {
-        KAFKA_PLATFORM_CLUSTER_DIR: dir,
-        KAFKA_PLATFORM_API_PORT: "16443",
-        KAFKA_PLATFORM_ETCD_PORT: "12379",
-        KAFKA_PLATFORM_KCM_PORT: "20257",
-        KAFKA_PLATFORM_SCHEDULER_PORT: "20259",
-    };
+    const local = new LocalCluster(new Layout(dir));
     const started = Date.now();
-    await run(
-        CLUSTER,
-        ["start", "--nodes", String(opts.nodes), "--pod-ready-delay", opts.readyDelay ?? "2s", "--pod-start-delay", opts.startDelay ?? "1s"],
-        env,
-        900_000,
-    );
-    console.log(`      local control plane with ${opts.nodes} nodes started in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    const kubeconfig = path.join(dir, "kubeconfig");
+    await local.start({
+        ports: TEST_PORTS,
+        kwokNodes: opts.nodes ?? 0,
+        realNodes: opts.realNodes ?? 0,
+        volumesPerNode: 12,
+        delays: {
+            startMs: durationMs(opts.startDelay ?? "1s", "startDelay"),
+            readyMs: durationMs(opts.readyDelay ?? "2s", "readyDelay"),
+            unreadyMs: 1000,
+            deleteMs: 1000,
+        },
+    });
+    const what = opts.realNodes ? `${opts.realNodes} real nodes` : `${opts.nodes} nodes`;
+    console.log(`      local cluster with ${what} started in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    const kubeconfig = local.kubeconfig;
     return {
         dir,
         kubeconfig,
-        env: { ...env, KUBECONFIG: kubeconfig },
+        local,
+        env: { KAFKA_PLATFORM_CLUSTER_DIR: dir, KUBECONFIG: kubeconfig },
         stop: async () => {
-            await run(CLUSTER, ["stop"], env).catch(() => undefined);
+            await local.stop().catch(() => undefined);
             fs.rmSync(dir, { recursive: true, force: true });
         },
         nodes: async (n: number) => {
-            await run(CLUSTER, ["nodes", String(n)], env);
+            await local.kwok.scale(n);
         },
     };
 }
@@ -67,8 +78,9 @@ export async function kubectlJson<T = any>(cluster: TestCluster, ...args: string
     return JSON.parse(await kubectl(cluster, ...args, "-o", "json")) as T;
 }
 
+/** The cluster tool's CLI (`npm run cluster -- ...`) against this cluster. */
 export async function clusterScript(cluster: TestCluster, ...args: string[]): Promise<string> {
-    return run(CLUSTER, args, cluster.env);
+    return run(path.join(ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", CLUSTER_CLI, ...args], cluster.env);
 }
 
 export interface PodSnapshot {

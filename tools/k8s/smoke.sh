@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the local control plane (scripts/cluster.sh): checks, against the real
+# Smoke test of the local control plane (cluster/, through scripts/cluster): checks, against the real
 # controllers, the behaviours the rollout tests rely on. Starts a fresh 3-node cluster and stops
 # it at the end (KEEP_CLUSTER=1 leaves it running).
 #   1. a Parallel StatefulSet with required hostname anti-affinity gets 3 Ready pods
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CLUSTER="$ROOT/scripts/cluster.sh"
+CLUSTER="$ROOT/scripts/cluster"
 MANIFEST="$ROOT/tools/k8s/smoke/kafka-like.yaml"
 WORK=$(mktemp -d)
 passed=0 failed=0
