@@ -1,51 +1,12 @@
 // Cluster tier for the staged-rollout driver: the real CLI (`npm run rollout`), the real engine and
 // policy pack, a local control plane. Asserted from the API server and the stack's config file.
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { TestCluster, clusterScript, kubectlJson, pods, startCluster } from "../helpers/cluster";
-import { POLICY_PACK, ROOT, StackHandle, newStack, setPath } from "../helpers/engine";
-
-interface CliResult {
-    code: number;
-    out: string;
-    seconds: number;
-}
-
-/** Run the stacks CLI as a user would, against the test stack's project folder and backend. */
-function cli(h: StackHandle, cluster: TestCluster, ...args: string[]): Promise<CliResult> {
-    return cliWatching(h, cluster, () => undefined, ...args);
-}
-
-function cliWatching(h: StackHandle, cluster: TestCluster, onOutput: (soFar: string) => void, ...args: string[]): Promise<CliResult> {
-    const started = Date.now();
-    return new Promise((resolve) => {
-        const child = spawn(
-            path.join(ROOT, "node_modules", ".bin", "ts-node"),
-            ["--transpile-only", path.join(ROOT, "stacks", "cli.ts"), ...args, "--stack", h.stack.name, "--work-dir", h.project.dir, "--policy-pack", POLICY_PACK],
-            {
-                cwd: ROOT,
-                env: {
-                    ...process.env,
-                    PULUMI_BACKEND_URL: `file://${h.project.backend}`,
-                    PULUMI_CONFIG_PASSPHRASE: "engine-tier",
-                    KUBECONFIG: cluster.kubeconfig,
-                },
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        let out = "";
-        const take = (d: Buffer) => {
-            out += d;
-            onOutput(out);
-        };
-        child.stdout.on("data", take);
-        child.stderr.on("data", take);
-        child.on("close", (code) => resolve({ code: code ?? -1, out, seconds: (Date.now() - started) / 1000 }));
-    });
-}
+import { cli, cliWatching, lastLines } from "../helpers/cli";
+import { StackHandle, newStack, setPath } from "../helpers/engine";
 
 function configuredPartition(h: StackHandle): number {
     const doc: any = yaml.load(fs.readFileSync(path.join(h.project.dir, `Pulumi.${h.stack.name}.yaml`), "utf8"));
@@ -62,10 +23,6 @@ async function stageCpuChange(h: StackHandle, cluster: TestCluster, cpu: string)
     await setPath(h.stack, "kafka.cpu", cpu);
     const staged = await cli(h, cluster, "up", "--env", "dev");
     assert.strictEqual(staged.code, 0, staged.out);
-}
-
-function lastLines(out: string, n = 12) {
-    return out.trim().split("\n").slice(-n).map((l) => `        | ${l}`).join("\n");
 }
 
 describe("the staged-rollout driver on a local control plane", function () {
