@@ -13,6 +13,9 @@ import {
 
 export const CONFIG_NAMESPACE = "kafka-platform";
 
+/** How a broker is judged Ready; components/kafka-readiness.ts has the probes and why. */
+export type KafkaReadiness = "in-sync" | "serving";
+
 /** Defaults for container images: maintained images that still run ZooKeeper mode. */
 export const DEFAULT_KAFKA_IMAGE = "apache/kafka:3.9.1";
 export const DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.9.3";
@@ -106,6 +109,17 @@ const kafkaSchema = z
             })
             .default("required") as unknown as z.ZodDefault<z.ZodType<"required" | "preferred">>,
         brokerConfig: z.record(brokerValue).default({}),
+        readiness: z
+            .any()
+            .superRefine((v, ctx) => {
+                if (v !== "in-sync" && v !== "serving") {
+                    ctx.addIssue({
+                        code: z.ZodIssueCode.custom,
+                        message: `got ${show(v)}; expected "in-sync" (Ready once the broker is in the ISR of every partition it hosts) or "serving" (the seed's probe: it answers API versions)`,
+                    });
+                }
+            })
+            .default("in-sync") as unknown as z.ZodDefault<z.ZodType<KafkaReadiness>>,
     })
     .strict()
     .default({});

@@ -2,6 +2,7 @@
 // field for field the seed tutorial's manifest, with the departures listed in README.md.
 import { tunableProperties, brokerStartScript } from "./broker-config";
 import { contentHash } from "./pod-builders";
+import { inSyncProbeScript, servingProbeScript } from "./kafka-readiness";
 import type { KafkaConfig } from "./config";
 import { affinityTerm, podLabels, podSelector } from "./labels";
 import {
@@ -107,10 +108,16 @@ export function kafkaStartScript(a: KafkaSpecArgs): string {
     );
 }
 
-// The seed's probe; the tool gets a small heap of its own, since KAFKA_HEAP_OPTS would give it 512M.
-const API_VERSIONS_PROBE =
-    `KAFKA_HEAP_OPTS="-Xmx64M" KAFKA_OPTS="" ${KAFKA_HOME}/bin/kafka-broker-api-versions.sh ` +
-    `--bootstrap-server=localhost:${KAFKA_PORTS.server}`;
+/**
+ * The broker's readiness probe (components/kafka-readiness.ts): `in-sync` holds the rolling update
+ * and a PDB-respecting drain until the restarted broker is back in every ISR it belongs to;
+ * `serving` is the seed's probe, a JVM per run.
+ */
+export function kafkaReadinessProbe(readiness: KafkaConfig["readiness"]) {
+    return readiness === "in-sync"
+        ? { exec: { command: ["bash", "-c", inSyncProbeScript(KAFKA_PORTS.server)] }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 4 }
+        : shellProbe(servingProbeScript(KAFKA_HOME, KAFKA_PORTS.server), { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10 });
+}
 
 export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
     return {
@@ -161,7 +168,7 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
                         // whose listener is gone for 2 minutes.
                         startupProbe: { tcpSocket: { port: "server" }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
                         livenessProbe: { tcpSocket: { port: "server" }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
-                        readinessProbe: shellProbe(API_VERSIONS_PROBE, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10 }),
+                        readinessProbe: kafkaReadinessProbe(a.readiness),
                         securityContext: containerSecurityContext(),
                     },
                 ],

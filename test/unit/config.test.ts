@@ -36,6 +36,7 @@ describe("stack config", () => {
                 storage: "10Gi",
                 antiAffinity: "required",
                 brokerConfig: {},
+                readiness: "in-sync",
                 rolloutTimeoutSeconds: 600,
             },
         );
@@ -91,6 +92,7 @@ describe("stack config", () => {
 
     it("rejects an anti-affinity mode other than required or preferred", () => {
         rejects({ kafka: { antiAffinity: "sometimes" } }, "kafka.antiAffinity", /got "sometimes"/, /"required"/, /"preferred"/);
+        rejects({ kafka: { readiness: "ready" } }, "kafka.readiness", /got "ready"/, /"in-sync"/, /"serving"/);
     });
 
     it("rejects min.insync.replicas at or above the replication factor", () => {

@@ -96,9 +96,16 @@ describe("the kafka StatefulSet spec", () => {
         assert.strictEqual(container.resources.requests.memory, seedContainer.resources.requests.memory);
     });
 
-    it("probes readiness with the seed's kafka-broker-api-versions.sh against the broker port", () => {
-        const probe = container.readinessProbe.exec.command.join(" ");
-        assert.match(probe, /\/opt\/kafka\/bin\/kafka-broker-api-versions\.sh --bootstrap-server=localhost:9093/);
+    it("probes readiness in-sync by default: a Metadata request to the broker's own port, in bash (for /dev/tcp)", () => {
+        assert.deepStrictEqual(container.readinessProbe.exec.command.slice(0, 2), ["bash", "-c"]);
+        assert.match(container.readinessProbe.exec.command[2], /exec 3<>\/dev\/tcp\/127\.0\.0\.1\/9093/);
+        assert.ok(container.readinessProbe.timeoutSeconds < container.readinessProbe.periodSeconds);
+    });
+
+    it("probes readiness with the seed's kafka-broker-api-versions.sh against the broker port when kafka.readiness is serving", () => {
+        const probe = render({ kafka: { readiness: "serving" } }).template.spec.containers[0].readinessProbe.exec.command;
+        assert.deepStrictEqual(probe.slice(0, 2), ["sh", "-c"]);
+        assert.match(probe[2], /\/opt\/kafka\/bin\/kafka-broker-api-versions\.sh --bootstrap-server=localhost:9093/);
     });
 
     it("runs as the seed's user and group 1000, non-root, without privilege escalation", () => {
