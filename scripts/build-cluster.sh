@@ -190,6 +190,10 @@ regen_etcd() {
 case "${1:-build}" in
   build)
     command -v go >/dev/null || die "go not found on PATH"
+    # One build at a time per cache (setup runs it beside the toolchain; a second setup waits).
+    mkdir -p "$CACHE"
+    exec 9>"$CACHE/.build-cluster.lock"
+    flock 9
     t0=$SECONDS
     build_etcd
     build_kwok

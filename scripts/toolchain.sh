@@ -17,6 +17,11 @@ BUILD="$KAFKA_PLATFORM_CACHE/pulumi/build"
 PV="$KAFKA_PLATFORM_PULUMI_VERSION"
 KV="$KAFKA_PLATFORM_K8S_PROVIDER_VERSION"
 
+# One build at a time per cache (setup runs it beside build-cluster.sh; a second setup waits).
+mkdir -p "$KAFKA_PLATFORM_CACHE"
+exec 9>"$KAFKA_PLATFORM_CACHE/.toolchain.lock"
+flock 9
+
 # Static, reproducible binaries; -mod=mod lets the wrappers' go.sum be the only lock.
 # Two cores are shared with other builds: keep the package parallelism at 2.
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
