@@ -4,7 +4,7 @@
 # reachable here, so release tarballs and images are not an option.
 #
 #   scripts/build-cluster.sh            build whatever is missing (a warm run takes seconds)
-#   scripts/build-cluster.sh paths      print the binary paths (used by scripts/cluster.sh)
+#   scripts/build-cluster.sh paths      print the binary paths (used by cluster/binaries.ts)
 #   scripts/build-cluster.sh regen k8s|etcd   regenerate a wrapper go.mod/go.sum for the versions
 #                                       below (K8S_VERSION=... / ETCD_VERSION=... to bump)
 #
@@ -107,7 +107,7 @@ build_kwok() {
   # kwok's go.mod has no replace directives, so `go install mod@version` builds it with exactly
   # the dependency versions it was released with. GOBIN points at a temp dir for atomicity.
   step "$KWOK_BIN/kwok" "sigs.k8s.io/kwok@$KWOK_VERSION cmd/kwok" go_install_to "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  # cluster.sh runs kwok with its Stage CRD (so stages can be changed live); the CRD manifest
+  # cluster/kwok.ts runs kwok with its Stage CRD (so stages can be changed live); the CRD manifest
   # ships in the same module, so keep a copy next to the binary.
   step "$KWOK_CRD" "sigs.k8s.io/kwok@$KWOK_VERSION Stage CRD" copy_kwok_crd
 }

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { POLICY_CONFIG, POLICY_PACK, StackHandle, newStack, policyViolations, resourceCount, setPath, steps } from "../helpers/engine";
+import { execFile } from "child_process";
+import { POLICY_CONFIG, POLICY_PACK, ROOT, StackHandle, newStack, policyViolations, pulumiCommand, resourceCount, scratchProject, setPath, steps } from "../helpers/engine";
 
 const DEV = { kafka: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0 }, zookeeper: { replicas: 3 } };
 
@@ -45,10 +46,41 @@ describe("the program on the real Pulumi engine", function () {
         dev = await stackFor("dev", DEV);
     });
 
+    it("lets a new user `pulumi stack init` the committed stacks with a passphrase of their own", async () => {
+        // A salt in Pulumi.<stack>.yaml binds the file to the passphrase that made it: anyone else
+        // got `incorrect passphrase`. The committed files carry none; init writes the user's own.
+        const project = scratchProject("init");
+        const pulumi = (await pulumiCommand()).command;
+        const run = (...args: string[]) =>
+            new Promise<{ code: number; out: string }>((resolve) =>
+                execFile(pulumi, [...args, "--non-interactive"], {
+                    cwd: project.dir,
+                    env: { ...process.env, PULUMI_BACKEND_URL: `file://${project.backend}`, PULUMI_CONFIG_PASSPHRASE: "a-passphrase-of-my-own" },
+                }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })),
+            );
+        try {
+            for (const stack of ["dev", "local"]) {
+                fs.copyFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), path.join(project.dir, `Pulumi.${stack}.yaml`));
+                assert.doesNotMatch(fs.readFileSync(path.join(project.dir, `Pulumi.${stack}.yaml`), "utf8"), /encryptionsalt/);
+                const init = await run("stack", "init", stack);
+                assert.strictEqual(init.code, 0, init.out);
+                const replicas = await run("config", "get", "--path", "kafka.replicas", "--stack", stack);
+                assert.deepStrictEqual([replicas.code, replicas.out.trim()], [0, "3"]);
+                const secret = await run("config", "set", "--secret", "probe", "x", "--stack", stack);
+                assert.strictEqual(secret.code, 0, secret.out);
+                assert.match(fs.readFileSync(path.join(project.dir, `Pulumi.${stack}.yaml`), "utf8"), /encryptionsalt/, "init wrote the user's own salt");
+            }
+        } finally {
+            project.cleanup();
+        }
+    });
+
     it("previews the dev stack under the policy pack with zero violations", async () => {
         const result = await dev.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(dev) });
         assert.deepStrictEqual(policyViolations(dev.events), []);
-        assert.strictEqual(result.changeSummary.create, 14, JSON.stringify(result.changeSummary));
+        // The stack, the render provider, the components and the Kubernetes objects (the brokers' and
+        // the ensemble's ConfigMaps among them).
+        assert.strictEqual(result.changeSummary.create, 15, JSON.stringify(result.changeSummary));
         console.log(`      preview: ${JSON.stringify(result.changeSummary)}`);
     });
 
@@ -67,6 +99,7 @@ describe("the program on the real Pulumi engine", function () {
             "Service/zk-cs",
             "PodDisruptionBudget/zk-pdb",
             "ConfigMap/zk-config",
+            "ConfigMap/kafka-config",
         ]) {
             assert.ok(names.includes(expected), `${expected} not rendered; got ${names.join(", ")}`);
         }

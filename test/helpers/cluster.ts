@@ -74,6 +74,11 @@ export function kubectl(cluster: TestCluster, ...args: string[]): Promise<string
     return run("kubectl", ["--kubeconfig", cluster.kubeconfig, ...args], {}, 120_000);
 }
 
+/** kubectl for commands that wait longer than kubectl()'s 2 minutes (drain, rollout status). */
+export function kubectlWaiting(cluster: TestCluster, timeoutMs: number, ...args: string[]): Promise<string> {
+    return run("kubectl", ["--kubeconfig", cluster.kubeconfig, ...args], {}, timeoutMs);
+}
+
 export async function kubectlJson<T = any>(cluster: TestCluster, ...args: string[]): Promise<T> {
     return JSON.parse(await kubectl(cluster, ...args, "-o", "json")) as T;
 }
@@ -190,6 +195,15 @@ export class PodWatcher {
             if ([...Array(replicas).keys()].every((i) => current.has(`${prefix}-${i}`))) worst = Math.max(worst, notReady);
         }
         return worst;
+    }
+
+    /** When each of the pods known by uid was first seen terminating (or deleted), by name. */
+    terminations(knownUids: Set<string>): Map<string, number> {
+        const out = new Map<string, number>();
+        for (const e of this.events) {
+            if (knownUids.has(e.uid) && (e.terminating || e.type === "DELETED") && !out.has(e.name)) out.set(e.name, e.at);
+        }
+        return out;
     }
 
     /** Pods (by name) in the order their replacement was created, with when each became Ready. */

@@ -1,0 +1,137 @@
+// The real-pod tiers' shared platform: one local cluster with three real nodes (kubelet, containerd,
+// runc, CNI bridges, kube-proxy, CoreDNS, local volumes), one stack deployed on it with the images
+// assembled from Maven Central jars, and a client pod with our Kafka image for the tools. A fresh
+// ensemble costs minutes, so every file of the tier shares it (started by the first that asks,
+// stopped by the root hook below); each scenario sets the config it needs itself.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { EngineEvent } from "@pulumi/pulumi/automation";
+import { PodWatcher, TestCluster, kubectl, kubectlJson, kubectlWaiting, pods, startCluster } from "../helpers/cluster";
+import { StackHandle, newStack, setPath } from "../helpers/engine";
+import { KAFKA_BIN, Kube, LoadFigures, Producer, figures, readAll, startClientPod } from "../helpers/kafka-load";
+
+export const KAFKA_IMAGE = "kafka-platform.local/kafka:3.9.1";
+export const ZK_IMAGE = "kafka-platform.local/zookeeper:3.9.3";
+const TIMEOUT = 600;
+const STACK = {
+    kafka: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0, image: KAFKA_IMAGE, rolloutTimeoutSeconds: TIMEOUT },
+    zookeeper: { replicas: 3, image: ZK_IMAGE, rolloutTimeoutSeconds: TIMEOUT },
+};
+export const CLIENT = "client";
+/** VerifiableProducer messages per second while an operation runs. */
+export const THROUGHPUT = 200;
+/** The seed's broker durability settings (its manifest's --override values). */
+export const SEED_DURABILITY = { "min.insync.replicas": "1", "unclean.leader.election.enable": "true", "default.replication.factor": "1" };
+
+/** Every figure the tier measures, printed at the end and written for the README. */
+export const results: Record<string, unknown> = {};
+const RESULTS_FILE = process.env.KAFKA_PLATFORM_POD_RESULTS ?? path.join(os.tmpdir(), "kafka-platform-real-pods.json");
+
+export interface Platform {
+    cluster: TestCluster;
+    h: StackHandle;
+    k: Kube;
+    /** The fresh `up` that deployed it, timed. */
+    fresh: { outputs: Record<string, any>; seconds: number };
+    bootstrap: string;
+    exec(pod: string, script: string): Promise<string>;
+    topics(args: string): Promise<string>;
+}
+
+export async function timedUp(h: StackHandle) {
+    const started = Date.now();
+    const events: EngineEvent[] = [];
+    const result = await h.stack.up({ onEvent: (e) => events.push(e) });
+    return { result, seconds: (Date.now() - started) / 1000, events };
+}
+
+let started: Promise<Platform> | undefined;
+let stopping: (() => Promise<void>) | undefined;
+const t0 = Date.now();
+
+/** The platform, deployed by a fresh `up` the first time it is asked for. */
+export function platform(): Promise<Platform> {
+    started ??= (async () => {
+        const cluster = await startCluster({ realNodes: 3 });
+        const h = await newStack("pods", STACK, { env: { KUBECONFIG: cluster.kubeconfig }, extra: { "kubernetes:kubeconfig": cluster.kubeconfig } });
+        stopping = async () => {
+            h.project.cleanup();
+            await cluster.stop();
+        };
+        const k: Kube = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...args) => kubectl(cluster, ...args) };
+        const up = await timedUp(h);
+        const outputs = Object.fromEntries(Object.entries(up.result.outputs).map(([key, o]) => [key, o.value]));
+        const bootstrap = outputs.bootstrapServers as string;
+        await startClientPod(k, CLIENT, KAFKA_IMAGE);
+        const exec = (pod: string, script: string) => kubectl(cluster, "exec", pod, "--", "sh", "-c", script);
+        const topics = (args: string) => exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-topics.sh --bootstrap-server ${bootstrap} ${args}`);
+        return { cluster, h, k, fresh: { outputs, seconds: up.seconds }, bootstrap, exec, topics };
+    })();
+    return started;
+}
+
+after(async function () {
+    this.timeout(300_000);
+    results.totalSeconds = Math.round((Date.now() - t0) / 1000);
+    fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+    console.log(`\n  figures: ${RESULTS_FILE}\n${JSON.stringify(results, null, 2).replace(/^/gm, "    ")}`);
+    await stopping?.();
+});
+
+export const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+export const readySince = (p: any) => Date.parse(p.status.conditions.find((c: any) => c.type === "Ready").lastTransitionTime);
+
+export const show = (f: LoadFigures) =>
+    `acked ${f.acked}, lost ${f.lost}, duplicates ${f.duplicates}, failed sends ${f.failedSends}, ` +
+    `NOT_ENOUGH_REPLICAS ${f.notEnoughReplicas}, longest stall ${(f.longestStallMs / 1000).toFixed(1)}s`;
+
+export interface LoadRun {
+    figures: LoadFigures;
+    peakNotReady: number;
+    /** Brokers in the order their replacements were created. */
+    order: string[];
+    /** When each broker pod of before the operation began terminating. */
+    terminatedAt: Map<string, number>;
+    /** When each replacement became Ready. */
+    readyAt: Map<string, number>;
+}
+
+/** Produce through `operation` with acks=all, then read everything back: the figures, and the pod watch. */
+export async function underLoad(p: Platform, topic: string, operation: () => Promise<void>): Promise<LoadRun> {
+    const before = await pods(p.cluster, "default", "app=kafka");
+    const known = new Set([...before.values()].map((x) => x.uid));
+    const watcher = new PodWatcher(p.cluster, "default", "app=kafka");
+    await watcher.ready(3);
+    const producer = new Producer(p.k, CLIENT, { topic, bootstrap: p.bootstrap, throughput: THROUGHPUT });
+    await producer.start();
+    try {
+        await operation();
+        // Keep producing a little after the operation: the last broker's leaders move back.
+        await new Promise((r) => setTimeout(r, 10_000));
+    } finally {
+        watcher.stop();
+    }
+    const run = await producer.stop();
+    const consumed = await readAll(p.k, CLIENT, topic, p.bootstrap);
+    const replaced = watcher.replacements(known);
+    return {
+        figures: figures(run, consumed),
+        peakNotReady: watcher.maxNotReady("kafka", 3),
+        order: replaced.map((r) => r.name),
+        terminatedAt: watcher.terminations(known),
+        readyAt: new Map(replaced.filter((r) => r.readyAt !== undefined).map((r) => [r.name, r.readyAt!])),
+    };
+}
+
+/** Set `kafka.brokerConfig` keys one by one (dotted keys need the bracket form). */
+export async function setBrokerConfig(h: StackHandle, cfg: Record<string, string>) {
+    for (const [key, value] of Object.entries(cfg)) await setPath(h.stack, `kafka.brokerConfig["${key}"]`, value);
+}
+
+/** Remove `kafka.brokerConfig` (back to the platform's defaults). */
+export async function clearBrokerConfig(h: StackHandle) {
+    await h.stack.removeConfig("kafka-platform:kafka.brokerConfig", true).catch(() => undefined);
+}
+
+export { KAFKA_BIN, kubectl, kubectlJson, kubectlWaiting, pods, setPath };
