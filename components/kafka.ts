@@ -10,7 +10,8 @@ import {
     kafkaStatefulSetSpec,
 } from "./kafka-spec";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
+import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
+import { objectMeta, platformStatefulSet } from "./statefulset";
 
 export interface KafkaArgs {
     /** Validated `kafka.*` stack config. */
@@ -48,7 +49,7 @@ export class Kafka extends pulumi.ComponentResource {
     constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:Kafka", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
+        const meta = (objectName: string) => objectMeta(objectName, namespace);
 
         const headless = new k8s.core.v1.Service(
             `${name}-hs`,
@@ -70,24 +71,23 @@ export class Kafka extends pulumi.ComponentResource {
                 }
                 return kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity });
             });
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
-            { metadata: meta(KAFKA_NAMES.statefulSet, STATEFULSET_ANNOTATIONS), spec },
-            { parent: this, dependsOn: [headless, configMap], protect: args.protect ?? true },
-        );
-        this.rollout = awaitRollout(
-            this.statefulSet,
-            "kafka",
             {
-                name: KAFKA_NAMES.statefulSet,
+                app: "kafka",
+                objectName: KAFKA_NAMES.statefulSet,
                 namespace,
+                spec,
                 partition: config.partition,
                 replicas: config.replicas,
                 timeoutSeconds: config.rolloutTimeoutSeconds,
                 timeoutKey: "kafka.rolloutTimeoutSeconds",
+                rollout: args.rollout,
+                protect: args.protect,
+                dependsOn: [headless, configMap],
             },
-            args.rollout,
-        );
+            this,
+        ));
         this.bootstrapServers = pulumi.output(bootstrapServers(config.replicas, namespace));
         this.podSelector = pulumi.output(podSelector("kafka"));
 

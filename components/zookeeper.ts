@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ZooKeeperConfig } from "./config";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
+import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
+import { objectMeta, platformStatefulSet } from "./statefulset";
 import {
     ZK_NAMES,
     zookeeperConfigFiles,
@@ -41,7 +42,7 @@ export class ZooKeeper extends pulumi.ComponentResource {
     constructor(name: string, args: ZooKeeperArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:ZooKeeper", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
+        const meta = (objectName: string) => objectMeta(objectName, namespace);
 
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-config`,
@@ -60,27 +61,23 @@ export class ZooKeeper extends pulumi.ComponentResource {
         );
         new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(ZK_NAMES.pdb), spec: zookeeperPdbSpec() }, { parent: this });
 
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
             {
-                metadata: meta(ZK_NAMES.statefulSet, STATEFULSET_ANNOTATIONS),
-                spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
-            },
-            { parent: this, dependsOn: [configMap, headless, client], protect: args.protect ?? true },
-        );
-        this.rollout = awaitRollout(
-            this.statefulSet,
-            "zk",
-            {
-                name: ZK_NAMES.statefulSet,
+                app: "zk",
+                objectName: ZK_NAMES.statefulSet,
                 namespace,
+                spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
                 partition: config.partition,
                 replicas: config.replicas,
                 timeoutSeconds: config.rolloutTimeoutSeconds,
                 timeoutKey: "zookeeper.rolloutTimeoutSeconds",
+                rollout: args.rollout,
+                protect: args.protect,
+                dependsOn: [configMap, headless, client],
             },
-            args.rollout,
-        );
+            this,
+        ));
         this.connectString = pulumi.output(zookeeperConnect(namespace));
         this.podSelector = pulumi.output(podSelector("zk"));
         this.affinityTerm = pulumi.output(affinityTerm("zk"));

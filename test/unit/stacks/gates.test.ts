@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../stacks/gates";
+import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../rollout/gates";
 import { FakeCluster, instantSleep, tickingClock } from "./fakes";
 
 // What kafka-topics.sh 3.9 prints for --describe --under-replicated-partitions, with the log noise
@@ -28,31 +28,31 @@ describe("rollout gates", () => {
     describe("the kubernetes gate", () => {
         it("passes when the pods at ordinals >= partition run the update revision and every pod is Ready", async () => {
             const cluster = new FakeCluster(3, 2);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 2, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 2, replicas: 3 });
             assert.ok(check.passed, check.reason);
             assert.strictEqual(check.status?.summary, "kafka partition 2: 1/1 updated and Ready, 3/3 Ready");
-            assert.deepStrictEqual(cluster.gets, ["/apis/apps/v1/namespaces/default/statefulsets/kafka", "/api/v1/namespaces/default/pods?labelSelector=app%3Dkafka"]);
+            assert.deepStrictEqual(cluster.reads, ["statefulset default/kafka", "pods default app=kafka"]);
         });
 
         it("waits while an updated pod is not Ready, naming it and why", async () => {
             const cluster = new FakeCluster(3, 2);
             cluster.broken.add(1);
             cluster.apply(1);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 1, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 1, replicas: 3 });
             assert.ok(!check.passed);
             assert.match(check.reason!, /^kafka partition 1: 1\/2 updated and Ready, 2\/3 Ready; waiting on kafka-1: container kafka waiting: CrashLoopBackOff/);
         });
 
         it("does not pass while the StatefulSet is still at another partition", async () => {
             const cluster = new FakeCluster(3, 3);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 2, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 2, replicas: 3 });
             assert.ok(!check.passed);
             assert.match(check.reason!, /has partition 3, the stage wants 2: the stage's update has not reached the cluster/);
         });
 
         it("says so when the StatefulSet does not exist in the namespace", async () => {
             const cluster = new FakeCluster(3, 3, "kafka");
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 3, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 3, replicas: 3 });
             assert.deepStrictEqual(check, { passed: false, reason: "StatefulSet default/kafka not found" });
         });
     });
