@@ -137,6 +137,9 @@ export class KubeAccess implements StageReader {
         }
         kc.loadFromString(withTokenFiles(text, baseDir));
         kc.makePathsAbsolute(baseDir);
+        // client-node talks plain HTTP (`kubectl proxy`, an insecure port) only when told to skip a
+        // TLS verification that cannot happen there anyway; kubectl just connects.
+        kc.clusters = kc.clusters.map((c) => (c.server.startsWith("http:") ? { ...c, skipTLSVerify: true } : c));
         const context = source.context ?? kc.getCurrentContext();
         if (!context || !kc.getContextObject(context)) throw new Error(`kubeconfig has no context ${JSON.stringify(context)}`);
         kc.setCurrentContext(context);
