@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, OutputMap, PreviewOptions, PulumiFn, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, PlatformConfig, parseConfig, projectConfig } from "../components/config";
+import { PROJECT_NAME } from "../components/project";
 import { clusterTarget } from "../components/target";
 import type { KubeconfigSource } from "../rollout/kube";
 import { PolicyConfig } from "./policy-config";
@@ -71,7 +72,7 @@ export interface RolloutWorkspace {
     cancel(): Promise<void>;
 }
 
-export const PROJECT_NAME = "kafka-platform";
+export { PROJECT_NAME };
 
 /**
  * The project's program (program.ts's kafkaPlatform) as an Automation API inline program: the
