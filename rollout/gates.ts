@@ -261,7 +261,11 @@ export function kafkaGate(a: KafkaGateArgs): Gate {
         const r = await exec(kubectl, kafkaTopicsArgs(a, question), timeout, signal);
         const pod = a.pod ?? KAFKA_GATE_POD;
         if (r.code !== 0) {
-            const tail = (r.stderr || r.stdout).trim().split(/\r?\n/).slice(-3).join(" | ");
+            // kafka-topics.sh says what went wrong on stdout ("Error while executing topic command : ...")
+            // and logs the exception on stderr; kubectl's own errors start "Error from server" or "error:".
+            const lines = `${r.stdout}\n${r.stderr}`.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+            const errors = lines.filter((l) => /^(Error\b|error:)/.test(l));
+            const tail = (errors.length ? errors : (r.stderr || r.stdout).trim().split(/\r?\n/)).slice(-3).join(" | ");
             return { error: `kafka-topics.sh ${question} in ${pod} failed (exit ${r.code}): ${tail || "no output"}` };
         }
         if (!r.stdout.includes(KAFKA_GATE_MARKER)) {

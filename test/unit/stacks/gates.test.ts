@@ -1,16 +1,17 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../rollout/gates";
 import { FakeCluster, instantSleep, tickingClock } from "./fakes";
 
-// What kafka-topics.sh 3.9 prints for --describe --under-replicated-partitions, with the log noise
-// the JVM writes on the same streams.
-const UNDER_REPLICATED = [
-    "[2026-01-01 00:00:00,000] WARN [AdminClient clientId=adminclient-1] Connection to node 1 could not be established. (org.apache.kafka.clients.NetworkClient)",
-    "\tTopic: test\tTopicId: 8Xb3cGm1QyW5b1y5hQ0cRA\tPartition: 0\tLeader: 0\tReplicas: 1,2,0\tIsr: 2,0\tElr: N/A\tLastKnownElr: N/A",
-    "\tTopic: __consumer_offsets\tTopicId: Yt1c\tPartition: 7\tLeader: 2\tReplicas: 1,2,0\tIsr: 2,0",
-    "",
-].join("\n");
-const UNAVAILABLE = "\tTopic: orders\tTopicId: Q1\tPartition: 3\tLeader: none\tReplicas: 1\tIsr: \n";
+// What kafka-topics.sh 3.9.1 prints (test/fixtures/kafka-topics-3.9.1/README.md), and the log noise
+// a JVM can write on the same streams.
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "kafka-topics-3.9.1");
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
+const LOG_LINE =
+    "[2026-01-01 00:00:00,000] WARN [AdminClient clientId=adminclient-1] Connection to node 2 (kafka-2.kafka-hs.default.svc.cluster.local/10.0.0.12:9093) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)\n";
+const UNDER_REPLICATED = LOG_LINE + fixture("under-replicated.stdout");
+const UNAVAILABLE = fixture("unavailable.stdout");
 
 /** kubectl exec as the brokers would answer: the question's output, then the marker when it succeeded. */
 function fakeExec(answers: Record<string, { code?: number; stdout?: string; stderr?: string; silent?: boolean }>, calls: string[][] = []): ExecFn {
@@ -60,11 +61,15 @@ describe("rollout gates", () => {
     describe("the kafka gate", () => {
         it("reads every partition kafka-topics.sh lists and ignores the log lines around them", () => {
             assert.deepStrictEqual(parseDescribe(UNDER_REPLICATED), [
-                { topic: "test", partition: 0, leader: "0", replicas: "1,2,0", isr: "2,0" },
-                { topic: "__consumer_offsets", partition: 7, leader: "2", replicas: "1,2,0", isr: "2,0" },
+                { topic: "__consumer_offsets", partition: 1, leader: "0", replicas: "2,0,1", isr: "0,1" },
+                { topic: "test", partition: 0, leader: "1", replicas: "1,2,0", isr: "1,0" },
             ]);
-            assert.deepStrictEqual(parseDescribe(UNAVAILABLE), [{ topic: "orders", partition: 3, leader: "none", replicas: "1", isr: "" }]);
+            assert.deepStrictEqual(parseDescribe(UNAVAILABLE), [{ topic: "orders", partition: 3, leader: "none", replicas: "2", isr: "2" }]);
             assert.deepStrictEqual(parseDescribe(""), []);
+        });
+
+        it("reads the partition lines of a plain --describe, not its topic line", () => {
+            assert.deepStrictEqual(parseDescribe(fixture("describe.stdout")), [{ topic: "test", partition: 0, leader: "1", replicas: "1,2,0", isr: "1,2,0" }]);
         });
 
         it("asks kafka-0 through kubectl exec, with the cluster's kubeconfig and namespace", () => {
@@ -96,10 +101,35 @@ describe("rollout gates", () => {
             assert.ok(!check.passed);
             assert.strictEqual(
                 check.reason,
-                "under-replicated: test-0 (leader 0, replicas 1,2,0, isr 2,0), __consumer_offsets-7 (leader 2, replicas 1,2,0, isr 2,0); " +
-                    "unavailable: orders-3 (leader none, replicas 1, isr none)",
+                "under-replicated: __consumer_offsets-1 (leader 0, replicas 2,0,1, isr 0,1), test-0 (leader 1, replicas 1,2,0, isr 1,0); " +
+                    "unavailable: orders-3 (leader none, replicas 2, isr 2)",
             );
             assert.strictEqual(check.progress, "2 under-replicated, 1 unavailable");
+        });
+
+        it("names kafka-topics.sh's own error when no broker answers, not the log lines after it", async () => {
+            const exec = fakeExec({ "--under-replicated-partitions": { code: 1, stdout: fixture("timeout.stdout"), stderr: fixture("timeout.stderr") } });
+            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
+            assert.ok(!check.passed);
+            assert.match(
+                check.reason!,
+                /^kafka-topics\.sh --under-replicated-partitions in kafka-0 failed \(exit 1\): Error while executing topic command : Timed out waiting for a node assignment\. Call: listTopics$/,
+            );
+        });
+
+        it("says so when the broker pod does not exist, in kubectl's words", async () => {
+            const exec = fakeExec({
+                "--under-replicated-partitions": { code: 1, stderr: fixture("missing-pod.stderr") },
+                "--unavailable-partitions": { code: 1, stderr: fixture("missing-pod.stderr") },
+            });
+            const check = await kafkaGate({ namespace: "default", exec, pod: "kafka-9" }).check({ partition: 0, replicas: 3 });
+            assert.ok(!check.passed);
+            assert.strictEqual(
+                check.reason,
+                'kafka-topics.sh --under-replicated-partitions in kafka-9 failed (exit 1): Error from server (NotFound): pods "kafka-9" not found; ' +
+                    'kafka-topics.sh --unavailable-partitions in kafka-9 failed (exit 1): Error from server (NotFound): pods "kafka-9" not found',
+            );
+            assert.strictEqual(check.progress, "? under-replicated, ? unavailable");
         });
 
         it("does not take an exec that printed nothing at all for a healthy answer", async () => {
