@@ -11,7 +11,7 @@ import {
 } from "./kafka-spec";
 import { affinityTerm, podSelector } from "./labels";
 import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
-import { objectMeta, platformStatefulSet } from "./statefulset";
+import { companionObjects, platformStatefulSet } from "./statefulset";
 
 export interface KafkaArgs {
     /** Validated `kafka.*` stack config. */
@@ -49,18 +49,15 @@ export class Kafka extends pulumi.ComponentResource {
     constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:Kafka", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string) => objectMeta(objectName, namespace);
-
-        const headless = new k8s.core.v1.Service(
-            `${name}-hs`,
-            { metadata: meta(KAFKA_NAMES.headlessService), spec: kafkaHeadlessServiceSpec() },
-            { parent: this },
-        );
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(KAFKA_NAMES.pdb), spec: kafkaPdbSpec() }, { parent: this });
-        const configMap = new k8s.core.v1.ConfigMap(
-            `${name}-config`,
-            { metadata: meta(KAFKA_NAMES.configMap), data: kafkaConfigFiles() },
-            { parent: this },
+        const { headless, configMap } = companionObjects(
+            name,
+            {
+                namespace,
+                headless: { name: KAFKA_NAMES.headlessService, spec: kafkaHeadlessServiceSpec() },
+                pdb: { name: KAFKA_NAMES.pdb, spec: kafkaPdbSpec() },
+                config: { name: KAFKA_NAMES.configMap, data: kafkaConfigFiles() },
+            },
+            this,
         );
 
         const spec = pulumi

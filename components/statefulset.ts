@@ -1,6 +1,7 @@
-// What the ZooKeeper and Kafka components do alike with their StatefulSet: the provider
-// annotations, protect, and waiting for the rollout stage (rollout/await.ts). Thin, as the
-// components are: the spec comes from the pure builders.
+// What the ZooKeeper and Kafka components do alike: the objects beside the StatefulSet (headless
+// Service, PDB, ConfigMap), and the StatefulSet itself with the provider annotations, protect,
+// and the wait for its rollout stage (rollout/await.ts). Thin, as the components are: every spec
+// comes from the pure builders.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RolloutAwaitOptions, StageOutput, awaitRollout } from "../rollout/await";
@@ -18,6 +19,22 @@ export const STATEFULSET_ANNOTATIONS = { "pulumi.com/skipAwait": "true", "pulumi
 /** metadata of an object in the platform's namespace. */
 export function objectMeta(name: string, namespace: string, annotations?: Record<string, string>) {
     return { name, namespace, annotations };
+}
+
+export interface CompanionObjectsArgs {
+    namespace: string;
+    headless: { name: string; spec: pulumi.Input<k8s.types.input.core.v1.ServiceSpec> };
+    pdb: { name: string; spec: pulumi.Input<k8s.types.input.policy.v1.PodDisruptionBudgetSpec> };
+    config: { name: string; data: Record<string, string> };
+}
+
+/** The headless Service (stable pod names), the PDB (one disruption) and the ConfigMap of an app's files. */
+export function companionObjects(resourceName: string, a: CompanionObjectsArgs, parent: pulumi.Resource) {
+    const meta = (name: string) => objectMeta(name, a.namespace);
+    const configMap = new k8s.core.v1.ConfigMap(`${resourceName}-config`, { metadata: meta(a.config.name), data: a.config.data }, { parent });
+    const headless = new k8s.core.v1.Service(`${resourceName}-hs`, { metadata: meta(a.headless.name), spec: a.headless.spec }, { parent });
+    new k8s.policy.v1.PodDisruptionBudget(`${resourceName}-pdb`, { metadata: meta(a.pdb.name), spec: a.pdb.spec }, { parent });
+    return { configMap, headless };
 }
 
 export interface PlatformStatefulSetArgs {

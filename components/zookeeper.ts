@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ZooKeeperConfig } from "./config";
 import { affinityTerm, podSelector } from "./labels";
 import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
-import { objectMeta, platformStatefulSet } from "./statefulset";
+import { companionObjects, objectMeta, platformStatefulSet } from "./statefulset";
 import {
     ZK_NAMES,
     zookeeperConfigFiles,
@@ -42,24 +42,22 @@ export class ZooKeeper extends pulumi.ComponentResource {
     constructor(name: string, args: ZooKeeperArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:ZooKeeper", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string) => objectMeta(objectName, namespace);
-
-        const configMap = new k8s.core.v1.ConfigMap(
-            `${name}-config`,
-            { metadata: meta(ZK_NAMES.configMap), data: zookeeperConfigFiles(config.replicas, namespace) },
-            { parent: this },
+        const { configMap, headless } = companionObjects(
+            name,
+            {
+                namespace,
+                headless: { name: ZK_NAMES.headlessService, spec: zookeeperHeadlessServiceSpec() },
+                pdb: { name: ZK_NAMES.pdb, spec: zookeeperPdbSpec() },
+                config: { name: ZK_NAMES.configMap, data: zookeeperConfigFiles(config.replicas, namespace) },
+            },
+            this,
         );
-        const headless = new k8s.core.v1.Service(
-            `${name}-hs`,
-            { metadata: meta(ZK_NAMES.headlessService), spec: zookeeperHeadlessServiceSpec() },
-            { parent: this },
-        );
+        // Kafka's connect string points at this one: `zk-cs`.
         const client = new k8s.core.v1.Service(
             `${name}-cs`,
-            { metadata: meta(ZK_NAMES.clientService), spec: zookeeperClientServiceSpec() },
+            { metadata: objectMeta(ZK_NAMES.clientService, namespace), spec: zookeeperClientServiceSpec() },
             { parent: this },
         );
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(ZK_NAMES.pdb), spec: zookeeperPdbSpec() }, { parent: this });
 
         ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,

@@ -25,6 +25,13 @@ function fakeExec(answers: Record<string, { code?: number; stdout?: string; stde
     };
 }
 
+/** The kafka gate's check with these answers, which must not pass. */
+async function failingKafkaCheck(answers: Parameters<typeof fakeExec>[0], pod?: string) {
+    const check = await kafkaGate({ namespace: "default", exec: fakeExec(answers), pod }).check({ partition: 0, replicas: 3 });
+    assert.ok(!check.passed);
+    return check;
+}
+
 describe("rollout gates", () => {
     describe("the kubernetes gate", () => {
         it("passes when the pods at ordinals >= partition run the update revision and every pod is Ready", async () => {
@@ -96,9 +103,7 @@ describe("rollout gates", () => {
         });
 
         it("fails listing the under-replicated and unavailable partitions", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { stdout: UNDER_REPLICATED }, "--unavailable-partitions": { stdout: UNAVAILABLE } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { stdout: UNDER_REPLICATED }, "--unavailable-partitions": { stdout: UNAVAILABLE } });
             assert.strictEqual(
                 check.reason,
                 "under-replicated: __consumer_offsets-1 (leader 0, replicas 2,0,1, isr 0,1), test-0 (leader 1, replicas 1,2,0, isr 1,0); " +
@@ -108,9 +113,7 @@ describe("rollout gates", () => {
         });
 
         it("names kafka-topics.sh's own error when no broker answers, not the log lines after it", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { code: 1, stdout: fixture("timeout.stdout"), stderr: fixture("timeout.stderr") } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { code: 1, stdout: fixture("timeout.stdout"), stderr: fixture("timeout.stderr") } });
             assert.match(
                 check.reason!,
                 /^kafka-topics\.sh --under-replicated-partitions in kafka-0 failed \(exit 1\): Error while executing topic command : Timed out waiting for a node assignment\. Call: listTopics$/,
@@ -118,12 +121,8 @@ describe("rollout gates", () => {
         });
 
         it("says so when the broker pod does not exist, in kubectl's words", async () => {
-            const exec = fakeExec({
-                "--under-replicated-partitions": { code: 1, stderr: fixture("missing-pod.stderr") },
-                "--unavailable-partitions": { code: 1, stderr: fixture("missing-pod.stderr") },
-            });
-            const check = await kafkaGate({ namespace: "default", exec, pod: "kafka-9" }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const missing = { code: 1, stderr: fixture("missing-pod.stderr") };
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": missing, "--unavailable-partitions": missing }, "kafka-9");
             assert.strictEqual(
                 check.reason,
                 'kafka-topics.sh --under-replicated-partitions in kafka-9 failed (exit 1): Error from server (NotFound): pods "kafka-9" not found; ' +
@@ -133,16 +132,12 @@ describe("rollout gates", () => {
         });
 
         it("does not take an exec that printed nothing at all for a healthy answer", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { silent: true }, "--unavailable-partitions": { silent: true } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { silent: true }, "--unavailable-partitions": { silent: true } });
             assert.match(check.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 gave no answer \(the exec ran nothing; on fake nodes use --kafka-gate off\)/);
         });
 
         it("does not pass when kafka-topics.sh cannot run, and says why", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { code: 1, stderr: 'error: unable to upgrade connection: container not found ("kafka")' } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { code: 1, stderr: 'error: unable to upgrade connection: container not found ("kafka")' } });
             assert.match(check.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 failed \(exit 1\): error: unable to upgrade connection/);
         });
     });
