@@ -48,7 +48,7 @@ describe("the program on the real Pulumi engine", function () {
     it("previews the dev stack under the policy pack with zero violations", async () => {
         const result = await dev.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(dev) });
         assert.deepStrictEqual(policyViolations(dev.events), []);
-        assert.strictEqual(result.changeSummary.create, 14, JSON.stringify(result.changeSummary));
+        assert.strictEqual(result.changeSummary.create, 15, JSON.stringify(result.changeSummary));
         console.log(`      preview: ${JSON.stringify(result.changeSummary)}`);
     });
 
