@@ -5,9 +5,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ConfigError, PlatformConfig, parseConfig, projectConfig } from "./components/config";
-import { defaultKubeconfigPath } from "./components/kube-client";
 import { Kafka } from "./components/kafka";
 import { labelQuery } from "./components/labels";
+import { clusterTarget } from "./components/target";
 import { Topics } from "./components/topics";
 import { ZooKeeper } from "./components/zookeeper";
 
@@ -24,10 +24,9 @@ function readConfig(): PlatformConfig {
 /** Where resources go: a live cluster if one is configured, otherwise YAML files in a folder. */
 function chooseTarget(cfg: PlatformConfig) {
     const k8sConfig = new pulumi.Config("kubernetes");
-    const kubeconfig = k8sConfig.get("kubeconfig");
-    const context = k8sConfig.get("context");
-    if (!cfg.renderDir && (kubeconfig || defaultKubeconfigPath())) {
-        return { mode: "cluster" as const, kubeconfig: { kubeconfig, context }, provider: undefined };
+    const cluster = clusterTarget({ renderDir: cfg.renderDir, kubeconfig: k8sConfig.get("kubeconfig"), context: k8sConfig.get("context") });
+    if (cluster) {
+        return { mode: "cluster" as const, kubeconfig: cluster, provider: undefined };
     }
     // Relative by default, so the same stack rendered from another checkout keeps its provider
     // (a changed provider input would mean replacing every resource).

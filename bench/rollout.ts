@@ -5,8 +5,10 @@
 //
 //   scripts/env.sh npx ts-node -T bench/rollout.ts [--replicas 3] [--stages 3,2,1,0] [--rounds 2]
 //   scripts/env.sh npx ts-node -T bench/rollout.ts --replicas 100 --stages 100,99,90,50,0 --rounds 1
-import { TestCluster, kubectl, kubectlJson, startCluster } from "../test/helpers/cluster";
+import { TestCluster, kubectl, startCluster } from "../test/helpers/cluster";
 import { StackHandle, newStack, setPath } from "../test/helpers/engine";
+import { KubeAccess, readStage } from "../rollout/kube";
+import { waitFor } from "../rollout/wait";
 
 function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -21,25 +23,15 @@ const DELETE_S = 1;
 const START_S = Number(arg("start-delay", replicas > 10 ? "0.3" : "1"));
 const READY_S = Number(arg("ready-delay", replicas > 10 ? "0.5" : "2"));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll the API like a person watching `kubectl get po -w`: until ordinals >= partition are updated and all Ready. */
+/** Wait like the program does: until the stage verdict (rollout/stage.ts) says partition `partition` is done. */
 async function waitForStage(cluster: TestCluster, partition: number) {
-    for (;;) {
-        const sts = await kubectlJson(cluster, "get", "statefulset", "kafka");
-        const pods = (await kubectlJson(cluster, "get", "pods", "-l", "app=kafka")).items;
-        const observed = sts.status.observedGeneration >= sts.metadata.generation;
-        const ok =
-            observed &&
-            pods.length === replicas &&
-            pods.every((p: any) => {
-                const ordinal = Number(p.metadata.name.split("-").pop());
-                const ready = !p.metadata.deletionTimestamp && p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
-                return ready && (ordinal < partition || p.metadata.labels["controller-revision-hash"] === sts.status.updateRevision);
-            });
-        if (ok) return;
-        await sleep(1000);
-    }
+    const access = KubeAccess.load({ kubeconfig: cluster.kubeconfig });
+    const r = await waitFor(
+        () => readStage(access, "default", "kafka", "app=kafka"),
+        (s) => !!s && s.partition === partition && s.done,
+        { timeoutSeconds: 3600, pollMs: 1000, wake: (notify) => access.watchStage("default", "kafka", "app=kafka", notify) },
+    );
+    if (r.outcome !== "done") throw new Error(`stage ${partition} not done: ${r.value?.summary ?? String(r.error)}`);
 }
 
 async function viaPulumi(h: StackHandle, cpu: string): Promise<number> {

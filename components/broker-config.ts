@@ -1,5 +1,6 @@
 // Broker configuration: the seed tutorial's overrides, our departures from them, and the merge of
 // the user's `kafka.brokerConfig` on top. Pure data and functions; no Pulumi.
+import { shellQuote } from "./shell";
 
 /** A server.properties value as it reaches `--override key=value`. */
 export type BrokerValue = string;
@@ -248,10 +249,6 @@ export function tunableProperties(brokers: number, overrides: Record<string, Bro
     return props;
 }
 
-/** Quote a value for a POSIX shell so that user-provided properties cannot break the command. */
-export function shellQuote(value: string): string {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The broker's `sh -c` script: `exec kafka-server-start.sh server.properties --override k=v ...`
@@ -266,6 +263,7 @@ export function brokerStartScript(kafkaHome: string, baseProperties: string, t: 
         lines.push(`--override "${key}=${value}"`);
     }
     for (const [key, value] of tunables) {
+        // Quoted so that user-provided properties cannot break the command.
         lines.push(`--override ${shellQuote(`${key}=${value}`)}`);
     }
     return lines.join(" \\\n  ");

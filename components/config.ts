@@ -10,8 +10,11 @@ import {
     defaultMinInsyncReplicas,
     tunableProperties,
 } from "./broker-config";
+import { durabilityFindings, intSetting, topicFindings } from "./durability";
+import { PROJECT_NAME } from "./project";
 
-export const CONFIG_NAMESPACE = "kafka-platform";
+/** Stack config keys live under the project's name (`kafka-platform:kafka`). */
+export const CONFIG_NAMESPACE = PROJECT_NAME;
 
 /** How a broker is judged Ready; components/kafka-readiness.ts has the probes and why. */
 export type KafkaReadiness = "in-sync" | "serving";
@@ -160,45 +163,34 @@ function crossCheck(cfg: z.output<typeof platformSchema>): Problem[] {
             issue(["kafka", "brokerConfig", key], `is derived by the platform from the topology and cannot be overridden`);
         }
     }
+    // The durability rules are the policy pack's too (components/durability.ts); config refuses what cannot work.
     const props = tunableProperties(brokers, cfg.kafka.brokerConfig);
-    const intProp = (key: string): number | undefined => {
-        const raw = props.get(key);
-        if (raw === undefined) return undefined;
-        if (!/^-?\d+$/.test(raw)) {
-            issue(["kafka", "brokerConfig", key], `got ${show(raw)}; expected an integer`);
-            return undefined;
-        }
-        return Number(raw);
-    };
-    const rf = intProp("default.replication.factor");
-    const minIsr = intProp("min.insync.replicas");
-    for (const key of ["default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor"]) {
-        const v = intProp(key);
-        if (v !== undefined && (v < 1 || v > brokers)) {
-            issue(["kafka", "brokerConfig", key], `got ${v}; expected 1..${brokers} (kafka.replicas is ${brokers}; default ${cappedReplicationFactor(brokers)})`);
-        }
-    }
-    if (minIsr !== undefined && rf !== undefined && (minIsr < 1 || minIsr > rf || (minIsr === rf && rf > 1))) {
-        issue(
-            ["kafka", "brokerConfig", "min.insync.replicas"],
-            `got ${minIsr}; expected at least 1 and below default.replication.factor (${rf}) so one replica can be down, ` +
-                `e.g. ${defaultMinInsyncReplicas(brokers)}`,
-        );
-    }
-    const seen = new Set<string>();
-    cfg.topics.forEach((t, i) => {
-        if (seen.has(t.name)) issue(["topics", i, "name"], `topic ${show(t.name)} is listed twice`);
-        seen.add(t.name);
-        if (t.replicationFactor === undefined) return;
-        if (t.replicationFactor > brokers) {
-            issue(["topics", i, "replicationFactor"], `got ${t.replicationFactor} for topic ${show(t.name)}; expected at most kafka.replicas (${brokers})`);
-        } else if (minIsr !== undefined && t.replicationFactor < minIsr) {
+    const lookup = (key: string) => props.get(key);
+    for (const f of durabilityFindings(lookup, brokers)) {
+        const at = ["kafka", "brokerConfig", f.setting.key];
+        if (f.rule === "not-integer") issue(at, `got ${show(f.setting.raw)}; expected an integer`);
+        else if (f.rule === "replication-factor-range") {
+            issue(at, `got ${f.value}; expected 1..${brokers} (kafka.replicas is ${brokers}; default ${cappedReplicationFactor(brokers)})`);
+        } else if (f.rule === "min-isr-below-one" || f.rule === "min-isr-not-below-rf") {
+            const rf = intSetting(lookup, "default.replication.factor");
             issue(
-                ["topics", i, "replicationFactor"],
-                `got ${t.replicationFactor} for topic ${show(t.name)}; below min.insync.replicas (${minIsr}) every acks=all write would fail`,
+                at,
+                `got ${f.minIsr}; expected at least 1 and below default.replication.factor (${rf}) so one replica can be down, ` +
+                    `e.g. ${defaultMinInsyncReplicas(brokers)}`,
             );
         }
-    });
+    }
+    for (const f of topicFindings(cfg.topics, brokers, intSetting(lookup, "min.insync.replicas"))) {
+        if (f.rule === "duplicate-topic") issue(["topics", f.index, "name"], `topic ${show(f.name)} is listed twice`);
+        else if (f.rule === "topic-rf-above-brokers") {
+            issue(["topics", f.index, "replicationFactor"], `got ${f.replicationFactor} for topic ${show(f.name)}; expected at most kafka.replicas (${brokers})`);
+        } else {
+            issue(
+                ["topics", f.index, "replicationFactor"],
+                `got ${f.replicationFactor} for topic ${show(f.name)}; below min.insync.replicas (${f.minIsr}) every acks=all write would fail`,
+            );
+        }
+    }
     return problems;
 }
 

@@ -10,7 +10,8 @@ import {
     kafkaStatefulSetSpec,
 } from "./kafka-spec";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
+import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
+import { companionObjects, platformStatefulSet } from "./statefulset";
 
 export interface KafkaArgs {
     /** Validated `kafka.*` stack config. */
@@ -48,18 +49,15 @@ export class Kafka extends pulumi.ComponentResource {
     constructor(name: string, args: KafkaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:Kafka", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
-
-        const headless = new k8s.core.v1.Service(
-            `${name}-hs`,
-            { metadata: meta(KAFKA_NAMES.headlessService), spec: kafkaHeadlessServiceSpec() },
-            { parent: this },
-        );
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(KAFKA_NAMES.pdb), spec: kafkaPdbSpec() }, { parent: this });
-        const configMap = new k8s.core.v1.ConfigMap(
-            `${name}-config`,
-            { metadata: meta(KAFKA_NAMES.configMap), data: kafkaConfigFiles() },
-            { parent: this },
+        const { headless, configMap } = companionObjects(
+            name,
+            {
+                namespace,
+                headless: { name: KAFKA_NAMES.headlessService, spec: kafkaHeadlessServiceSpec() },
+                pdb: { name: KAFKA_NAMES.pdb, spec: kafkaPdbSpec() },
+                config: { name: KAFKA_NAMES.configMap, data: kafkaConfigFiles() },
+            },
+            this,
         );
 
         const spec = pulumi
@@ -70,24 +68,23 @@ export class Kafka extends pulumi.ComponentResource {
                 }
                 return kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity });
             });
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
-            { metadata: meta(KAFKA_NAMES.statefulSet, STATEFULSET_ANNOTATIONS), spec },
-            { parent: this, dependsOn: [headless, configMap], protect: args.protect ?? true },
-        );
-        this.rollout = awaitRollout(
-            this.statefulSet,
-            "kafka",
             {
-                name: KAFKA_NAMES.statefulSet,
+                app: "kafka",
+                objectName: KAFKA_NAMES.statefulSet,
                 namespace,
+                spec,
                 partition: config.partition,
                 replicas: config.replicas,
                 timeoutSeconds: config.rolloutTimeoutSeconds,
                 timeoutKey: "kafka.rolloutTimeoutSeconds",
+                rollout: args.rollout,
+                protect: args.protect,
+                dependsOn: [headless, configMap],
             },
-            args.rollout,
-        );
+            this,
+        ));
         this.bootstrapServers = pulumi.output(bootstrapServers(config.replicas, namespace));
         this.podSelector = pulumi.output(podSelector("kafka"));
 

@@ -5,7 +5,7 @@ import type { TopicConfig } from "./config";
 import { KAFKA_HOME } from "./kafka-spec";
 import { MANAGED_BY } from "./labels";
 import { containerSecurityContext, podSecurityContext } from "./pod-builders";
-import { shellQuote } from "./broker-config";
+import { shellQuote } from "./shell";
 
 /** A short hash of the topic list: the Job's name, so a changed list creates (and runs) a new Job. */
 export function topicsHash(topics: TopicConfig[]): string {

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ZooKeeperConfig } from "./config";
 import { affinityTerm, podSelector } from "./labels";
-import { RolloutAwaitOptions, STATEFULSET_ANNOTATIONS, StageOutput, awaitRollout } from "./rollout-options";
+import type { RolloutAwaitOptions, StageOutput } from "../rollout/await";
+import { companionObjects, objectMeta, platformStatefulSet } from "./statefulset";
 import {
     ZK_NAMES,
     zookeeperConfigFiles,
@@ -41,46 +42,40 @@ export class ZooKeeper extends pulumi.ComponentResource {
     constructor(name: string, args: ZooKeeperArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:ZooKeeper", name, {}, opts);
         const { config, namespace } = args;
-        const meta = (objectName: string, annotations?: Record<string, string>) => ({ name: objectName, namespace, annotations });
-
-        const configMap = new k8s.core.v1.ConfigMap(
-            `${name}-config`,
-            { metadata: meta(ZK_NAMES.configMap), data: zookeeperConfigFiles(config.replicas, namespace) },
-            { parent: this },
+        const { configMap, headless } = companionObjects(
+            name,
+            {
+                namespace,
+                headless: { name: ZK_NAMES.headlessService, spec: zookeeperHeadlessServiceSpec() },
+                pdb: { name: ZK_NAMES.pdb, spec: zookeeperPdbSpec() },
+                config: { name: ZK_NAMES.configMap, data: zookeeperConfigFiles(config.replicas, namespace) },
+            },
+            this,
         );
-        const headless = new k8s.core.v1.Service(
-            `${name}-hs`,
-            { metadata: meta(ZK_NAMES.headlessService), spec: zookeeperHeadlessServiceSpec() },
-            { parent: this },
-        );
+        // Kafka's connect string points at this one: `zk-cs`.
         const client = new k8s.core.v1.Service(
             `${name}-cs`,
-            { metadata: meta(ZK_NAMES.clientService), spec: zookeeperClientServiceSpec() },
+            { metadata: objectMeta(ZK_NAMES.clientService, namespace), spec: zookeeperClientServiceSpec() },
             { parent: this },
         );
-        new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(ZK_NAMES.pdb), spec: zookeeperPdbSpec() }, { parent: this });
 
-        this.statefulSet = new k8s.apps.v1.StatefulSet(
+        ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
             {
-                metadata: meta(ZK_NAMES.statefulSet, STATEFULSET_ANNOTATIONS),
-                spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
-            },
-            { parent: this, dependsOn: [configMap, headless, client], protect: args.protect ?? true },
-        );
-        this.rollout = awaitRollout(
-            this.statefulSet,
-            "zk",
-            {
-                name: ZK_NAMES.statefulSet,
+                app: "zk",
+                objectName: ZK_NAMES.statefulSet,
                 namespace,
+                spec: zookeeperStatefulSetSpec({ ...config, namespace, instance: args.instance }),
                 partition: config.partition,
                 replicas: config.replicas,
                 timeoutSeconds: config.rolloutTimeoutSeconds,
                 timeoutKey: "zookeeper.rolloutTimeoutSeconds",
+                rollout: args.rollout,
+                protect: args.protect,
+                dependsOn: [configMap, headless, client],
             },
-            args.rollout,
-        );
+            this,
+        ));
         this.connectString = pulumi.output(zookeeperConnect(namespace));
         this.podSelector = pulumi.output(podSelector("zk"));
         this.affinityTerm = pulumi.output(affinityTerm("zk"));

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as readline from "readline";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../components/config";
+import { shellQuote } from "../components/shell";
 import { PROJECT_DIR, gate, policyConfigFor, preview, rollout, up } from "./commands";
 import { applyDeploymentSettings, deploymentSettings, qualifiedStack } from "./deployments";
 import { PlanError } from "./plans";
@@ -22,8 +23,6 @@ const wholeNumber = (min: number) => (value: string) => {
     if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
     return Number(value);
 };
-
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** How to run this exact command again (the resume command). */
 export function commandLine(argv: string[] = process.argv, env: NodeJS.ProcessEnv = process.env): string {

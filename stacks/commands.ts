@@ -1,10 +1,9 @@
 // The stacks/ functions as the CLI calls them: open the stack (local or remote), find the
 // environment's policy config, build the gates from the stack's config, run.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { KubeClient, KubeconfigSource } from "../components/kube-client";
-import { ExecFn, Gate, GateOutcome, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate, runGate } from "./gates";
+import { ExecFn, Gate, GateOutcome, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate, runGate } from "../rollout/gates";
+import { KubeAccess, StageReader, kubectlArgs } from "../rollout/kube";
 import { PolicyConfig, envPolicyConfigPath, mergeStepPolicyConfig, readPolicyConfig } from "./policy-config";
 import { PRESETS, isEnvName } from "./presets";
 import { RemoteRolloutWorkspace, RemoteSource, RemoteStackFactory } from "./remote";
@@ -59,29 +58,12 @@ export function policySetup(t: StackTarget): PolicySetup {
     return { env, packDir, envConfigFile: shortPath(workDir, file), envConfig: readPolicyConfig(file) };
 }
 
-/** kubectl flags for the stack's cluster; kubeconfig contents are written to a private temp file. */
-export function kubectlArgs(source: KubeconfigSource | undefined): string[] {
-    if (!source) return [];
-    const args: string[] = [];
-    if (source.kubeconfig) {
-        let file = source.kubeconfig;
-        if (file.includes("\n") || file.trimStart().startsWith("{") || file.includes("apiVersion:")) {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kafka-platform-kubeconfig-"));
-            file = path.join(dir, "kubeconfig");
-            fs.writeFileSync(file, source.kubeconfig, { mode: 0o600 });
-        }
-        args.push("--kubeconfig", file);
-    }
-    if (source.context) args.push("--context", source.context);
-    return args;
-}
-
 export interface GateChoice {
     kafkaGate?: "on" | "off";
     k8sGate?: "on" | "off";
     /** Injected by tests. */
     exec?: ExecFn;
-    kubeClient?: Pick<KubeClient, "get">;
+    kubeReader?: StageReader;
 }
 
 /** The gates for a stack, each on or explicitly off. */
@@ -90,13 +72,13 @@ export function buildGates(state: StackState, c: GateChoice): Gate[] {
     if (c.k8sGate === "off") {
         gates.push(offGate("kubernetes", KUBERNETES_GATE_DESCRIPTION, "--k8s-gate off"));
     } else {
-        if (!state.kubeconfig && !c.kubeClient) {
+        if (!state.kubeconfig && !c.kubeReader) {
             throw new Error(
                 "the stack has no cluster (it renders YAML: renderDir is set, or there is no kubeconfig), so the kubernetes gate " +
                     "cannot read the StatefulSet: configure kubernetes:kubeconfig or KUBECONFIG, or pass --k8s-gate off",
             );
         }
-        gates.push(kubernetesGate({ client: c.kubeClient ?? KubeClient.load(state.kubeconfig), namespace: state.namespace }));
+        gates.push(kubernetesGate({ reader: c.kubeReader ?? KubeAccess.load(state.kubeconfig), namespace: state.namespace }));
     }
     if (c.kafkaGate === "off") {
         gates.push(offGate("kafka", KAFKA_GATE_DESCRIPTION, "--kafka-gate off"));

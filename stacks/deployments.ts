@@ -14,10 +14,11 @@
 // (POST /api/stacks/{org}/{project}/{stack}/deployments/settings) and the field names of
 // pulumi/pulumi's apitype.DeploymentSettings (sourceContext.git.repoURL, gitHub.paths,
 // operationContext.preRunCommands, ...). Tested against a fake fetch only: no Pulumi Cloud here.
+import { PROJECT_NAME } from "../components/project";
 import { EnvName, PRESETS } from "./presets";
 import { REMOTE_POLICY_CONFIG_FILE, dependencyCommands, policyPreviewCommand } from "./remote";
 
-export const PROJECT = "kafka-platform";
+export const PROJECT = PROJECT_NAME;
 export const DEFAULT_API = "https://api.pulumi.com";
 
 /** A possibly secret value, as the API takes it: a string, or {secret} to be encrypted. */

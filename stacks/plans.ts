@@ -3,8 +3,8 @@
 //
 // A plan is a strictly descending list of partitions. Partition P updates the brokers at ordinals
 // >= P, so every partition at or above replicas means the same thing ("nothing rolled", the change
-// is only staged) and plans are compared in *effective* partitions, min(P, replicas) — the same
-// rule the policy pack's rollout-partition-step uses.
+// is only staged) and plans are compared in *effective* partitions, min(P, replicas) — the
+// arithmetic of rollout/partitions.ts, which the policy pack's rollout-partition-step uses too.
 //
 // Resuming. A rollout only ever lowers the partition, so the stages at or above the current
 // partition (in effective terms) are already behind the stack: they are `done`, and the rollout
@@ -16,6 +16,8 @@
 // stage equals the current partition is complete: nothing to do. In particular a stack at
 // partition 0 has nothing to roll: to roll a new change in stages, set kafka.partition to the
 // broker count together with the change, then run the rollout.
+
+import { effectivePartition, partitionStep, updatedCount } from "../rollout/partitions";
 
 /** The plan kinds `--plan` accepts besides an explicit list. */
 export const PLAN_KINDS = ["canary", "linear", "geometric"] as const;
@@ -64,14 +66,11 @@ export class PlanError extends Error {
     }
 }
 
-/** min(partition, replicas): partitions at or above replicas all mean "nothing rolled". */
-export function effectivePartition(partition: number, replicas: number): number {
-    return Math.min(partition, replicas);
-}
+export { effectivePartition };
 
 const stage = (partition: number, replicas: number, pauseAfter = false): PlanStage => ({
     partition,
-    updated: replicas - effectivePartition(partition, replicas),
+    updated: updatedCount(partition, replicas),
     pauseAfter,
 });
 
@@ -205,16 +204,15 @@ export function checkMaxStep(a: { from: number; partitions: number[]; replicas: 
     const flag = a.flag ?? "--max-step";
     const steps = a.partitions.map((p, i) => {
         const prev = i === 0 ? a.from : a.partitions[i - 1];
-        return { prev, p, size: effectivePartition(prev, a.replicas) - effectivePartition(p, a.replicas) };
+        return { prev, p, ...partitionStep(prev, p, a.replicas) };
     });
     const first = steps.find((s) => s.size > a.maxStep);
     if (first) {
-        const lo = effectivePartition(first.p, a.replicas);
         const needed = Math.max(...steps.map((s) => s.size));
         throw new PlanError(
             flag,
             String(a.maxStep),
-            `the step from partition ${first.prev} to ${first.p} rolls ${first.size} brokers at once (ordinals ${lo}..${lo + first.size - 1}), ` +
+            `the step from partition ${first.prev} to ${first.p} rolls ${first.size} brokers at once (ordinals ${first.first}..${first.last}), ` +
                 `more than ${a.maxStep}${a.source ? ` (${a.source})` : ""}; this plan needs --max-step ${needed}, or use a plan with ` +
                 `smaller steps (e.g. --plan linear)`,
         );

@@ -14,6 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { shellQuote } from "../components/shell";
 import {
     OutputMap,
     PreviewResult,
@@ -69,7 +70,7 @@ export interface RemoteRolloutWorkspaceOptions {
 }
 
 /** Single-quote a string for sh. */
-export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+export { shellQuote };
 
 /** Where the pre-run commands put the stage's policy config inside the deployment. */
 export const REMOTE_POLICY_CONFIG_FILE = "/tmp/kafka-guardrails-policy-config.json";

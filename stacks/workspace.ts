@@ -6,7 +6,9 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, OutputMap, PreviewOptions, PulumiFn, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, PlatformConfig, parseConfig, projectConfig } from "../components/config";
-import { KubeconfigSource, defaultKubeconfigPath } from "../components/kube-client";
+import { PROJECT_NAME } from "../components/project";
+import { clusterTarget } from "../components/target";
+import type { KubeconfigSource } from "../rollout/kube";
 import { PolicyConfig } from "./policy-config";
 import { isolatedPulumiCommand } from "./pulumi-command";
 
@@ -70,7 +72,7 @@ export interface RolloutWorkspace {
     cancel(): Promise<void>;
 }
 
-export const PROJECT_NAME = "kafka-platform";
+export { PROJECT_NAME };
 
 /**
  * The project's program (program.ts's kafkaPlatform) as an Automation API inline program: the
@@ -105,10 +107,8 @@ export const shortStackName = (name: string) => name.split("/").pop() ?? name;
  */
 export function stackStateFrom(all: Record<string, string>, outputs: OutputMap | undefined): StackState {
     const config = parseConfig(projectConfig(all, CONFIG_NAMESPACE));
-    // The program's own rule (index.ts): a cluster when a kubeconfig is configured or found, unless renderDir.
-    const kubeconfig = all["kubernetes:kubeconfig"];
-    const context = all["kubernetes:context"];
-    const cluster = !config.renderDir && (kubeconfig || defaultKubeconfigPath());
+    // The program's own rule (components/target.ts): a cluster when a kubeconfig is configured or found, unless renderDir.
+    const kubeconfig = clusterTarget({ renderDir: config.renderDir, kubeconfig: all["kubernetes:kubeconfig"], context: all["kubernetes:context"] });
     const deployed = outputs?.kafkaPartition?.value;
     return {
         config,
@@ -116,7 +116,7 @@ export function stackStateFrom(all: Record<string, string>, outputs: OutputMap |
         replicas: config.kafka.replicas,
         namespace: config.namespace,
         deployedPartition: typeof deployed === "number" && Number.isInteger(deployed) ? deployed : undefined,
-        kubeconfig: cluster ? { kubeconfig: kubeconfig || undefined, context: context || undefined } : undefined,
+        kubeconfig,
     };
 }
 

@@ -1,4 +1,4 @@
-import { parseOverrides } from "../platform";
+import { DurabilityFinding, KAFKA_DEFAULTS, Setting, durabilityFindings, parseOverrides } from "../platform";
 import {
     DEFAULT_ENFORCEMENT,
     EnforcementLevel,
@@ -19,21 +19,47 @@ export interface DurabilityConfig {
 
 export const DURABILITY_DEFAULTS: DurabilityConfig = { minInsyncReplicas: 2 };
 
-/** What a broker uses when its start command does not set a key (Kafka 3.x defaults). */
-export const KAFKA_DEFAULTS: Readonly<Record<string, string>> = {
-    "min.insync.replicas": "1",
-    "unclean.leader.election.enable": "false",
-    "default.replication.factor": "1",
-    "offsets.topic.replication.factor": "3",
-    "transaction.state.log.replication.factor": "3",
-};
+/** Kafka's defaults for unset keys, from the rules' own module (components/durability.ts). */
+export { KAFKA_DEFAULTS };
 
-/** Replication factors that must fit the broker count, and what breaks when one does not. */
-const REPLICATION_FACTORS: ReadonlyArray<readonly [string, string]> = [
-    ["default.replication.factor", "topics created with the default replication factor (auto-created ones too) cannot be created"],
-    ["offsets.topic.replication.factor", "__consumer_offsets cannot be created and consumer groups cannot commit offsets"],
-    ["transaction.state.log.replication.factor", "__transaction_state cannot be created and transactional producers fail"],
-];
+/** How a message names a setting. */
+const shown = (s: Setting) => (s.set ? `${s.key} is ${s.raw}` : `${s.key} is not set (Kafka's default: ${s.raw})`);
+
+/** A finding of components/durability.ts in this policy's words: what was found, how to fix it. */
+function describe(f: DurabilityFinding): { found: string; fix: string } {
+    switch (f.rule) {
+        case "not-integer":
+            return { found: `${shown(f.setting)}, not an integer, so the broker will not start`, fix: `set ${f.setting.key} to an integer (kafka.brokerConfig)` };
+        case "min-isr-below-one":
+            return { found: `${shown(f.setting)}, below 1, so the broker will not start`, fix: `set min.insync.replicas to at least 1 (kafka.brokerConfig)` };
+        case "min-isr-low":
+            return {
+                found:
+                    `${shown(f.setting)} with ${plural(f.brokers, "broker")}, so an acks=all write is acknowledged ` +
+                    `once ${plural(f.minIsr, "broker")} ${f.minIsr === 1 ? "holds" : "hold"} it and is lost with ${f.minIsr === 1 ? "that disk" : "those disks"}`,
+                fix: `set min.insync.replicas=${f.floor} (kafka.brokerConfig) with default.replication.factor above it`,
+            };
+        case "min-isr-not-below-rf":
+            return {
+                found:
+                    `min.insync.replicas (${f.minIsr}) is not below default.replication.factor (${f.rf}), so ` +
+                    (f.minIsr > f.rf
+                        ? "every acks=all write to a topic with the default replication factor fails"
+                        : "acks=all writes stop whenever one replica is down, as at every step of a rolling update"),
+                fix: `set min.insync.replicas to ${Math.max(1, f.rf - 1)} or raise default.replication.factor to ${f.minIsr + 1} (at most ${f.brokers}) (kafka.brokerConfig)`,
+            };
+        case "unclean-election":
+            return {
+                found: `${shown(f.setting)}, so an out-of-sync replica can become leader and silently drop acknowledged messages`,
+                fix: `set unclean.leader.election.enable=false (kafka.brokerConfig)`,
+            };
+        case "replication-factor-range":
+            return {
+                found: `${shown(f.setting)} with ${plural(f.brokers, "broker")}, so ${f.consequence}`,
+                fix: `set ${f.setting.key} ${f.brokers === 1 ? "to 1" : `between 1 and ${f.brokers}`} (kafka.brokerConfig), or run more brokers (kafka.replicas)`,
+            };
+    }
+}
 
 /** Marks a broker container: the seed's (and every Kafka image's) start script. */
 const BROKER_START = "kafka-server-start";
@@ -80,64 +106,9 @@ export function kafkaDurability(
                 return;
             }
             const overrides = parseOverrides(containerScript(broker));
-            const brokers = sts.replicas;
-            const fail = (found: string, fix: string) => report(violation(sts.subject, KAFKA_DURABILITY, found, fix));
-            /** A key's value as the broker sees it, and how to name it in a message. */
-            const read = (key: string) => {
-                const set = overrides.get(key);
-                return set !== undefined
-                    ? { raw: set, shown: `${key} is ${set}` }
-                    : { raw: KAFKA_DEFAULTS[key], shown: `${key} is not set (Kafka's default: ${KAFKA_DEFAULTS[key]})` };
-            };
-            // Memoized so that a malformed key is reported once, however many checks read it.
-            const ints = new Map<string, number | undefined>();
-            const int = (key: string): number | undefined => {
-                if (!ints.has(key)) {
-                    const v = read(key);
-                    const ok = /^-?\d+$/.test(v.raw.trim());
-                    if (!ok) fail(`${v.shown}, not an integer, so the broker will not start`, `set ${key} to an integer (kafka.brokerConfig)`);
-                    ints.set(key, ok ? Number(v.raw.trim()) : undefined);
-                }
-                return ints.get(key);
-            };
-
-            const minIsr = int("min.insync.replicas");
-            const rf = int("default.replication.factor");
-            if (minIsr !== undefined && brokers >= 3 && minIsr < cfg.minInsyncReplicas) {
-                fail(
-                    `${read("min.insync.replicas").shown} with ${plural(brokers, "broker")}, so an acks=all write is acknowledged ` +
-                        `once ${plural(minIsr, "broker")} ${minIsr === 1 ? "holds" : "hold"} it and is lost with ${minIsr === 1 ? "that disk" : "those disks"}`,
-                    `set min.insync.replicas=${cfg.minInsyncReplicas} (kafka.brokerConfig) with default.replication.factor above it`,
-                );
-            }
-            // A replication factor of 1 cannot have a smaller in-sync set: nothing to require there.
-            if (minIsr !== undefined && rf !== undefined && minIsr >= rf && !(rf === 1 && minIsr === 1)) {
-                fail(
-                    `min.insync.replicas (${minIsr}) is not below default.replication.factor (${rf}), so ` +
-                        (minIsr > rf
-                            ? "every acks=all write to a topic with the default replication factor fails"
-                            : "acks=all writes stop whenever one replica is down, as at every step of a rolling update"),
-                    `set min.insync.replicas to ${Math.max(1, rf - 1)} or raise default.replication.factor to ${minIsr + 1} (at most ${brokers}) (kafka.brokerConfig)`,
-                );
-            }
-
-            const unclean = read("unclean.leader.election.enable");
-            if (unclean.raw.trim().toLowerCase() !== "false") {
-                fail(
-                    `${unclean.shown}, so an out-of-sync replica can become leader and silently drop acknowledged messages`,
-                    `set unclean.leader.election.enable=false (kafka.brokerConfig)`,
-                );
-            }
-
-            for (const [key, consequence] of REPLICATION_FACTORS) {
-                const factor = int(key);
-                if (factor === undefined) continue;
-                if (factor < 1 || factor > brokers) {
-                    fail(
-                        `${read(key).shown} with ${plural(brokers, "broker")}, so ${consequence}`,
-                        `set ${key} ${brokers === 1 ? "to 1" : `between 1 and ${brokers}`} (kafka.brokerConfig), or run more brokers (kafka.replicas)`,
-                    );
-                }
+            for (const f of durabilityFindings((key) => overrides.get(key), sts.replicas, { minInsyncFloor: cfg.minInsyncReplicas })) {
+                const { found, fix } = describe(f);
+                report(violation(sts.subject, KAFKA_DURABILITY, found, fix));
             }
         }),
     };

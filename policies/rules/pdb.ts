@@ -119,7 +119,7 @@ export function podDisruptionBudget(
             for (const r of args.resources.filter((x) => x.type === TYPES.statefulSet)) {
                 const sts = statefulSetView(r.props, r.name);
                 const report = (found: string, fix: string) => reportViolation(violation(sts.subject, POD_DISRUPTION_BUDGET, found, fix), r.urn);
-                const wanted = `one policy/v1 PodDisruptionBudget in namespace ${sts.namespace} with selector ${describeSelector(sts.selector)} and maxUnavailable: 1`;
+                const wanted = `one policy/v1 PodDisruptionBudget in namespace ${sts.namespace} with selector ${describeSelector(sts.selector)} and maxUnavailable: ${cfg.maxUnavailable}`;
                 const selecting = pdbs.filter((p) => selectorMatches(p.spec.selector, sts.templateLabels));
                 const here = selecting.filter((p) => p.namespace === sts.namespace);
 
@@ -160,12 +160,12 @@ export function podDisruptionBudget(
                 if (!(sts.replicas > 0)) continue;
                 const result = allowedDisruptions(pdb.spec, sts.replicas);
                 if ("error" in result) {
-                    report(`its PodDisruptionBudget ${pdb.name} is invalid: ${result.error}`, `set only maxUnavailable: 1`);
+                    report(`its PodDisruptionBudget ${pdb.name} is invalid: ${result.error}`, `set only maxUnavailable: ${cfg.maxUnavailable}`);
                 } else if (result.allowed < 1) {
                     report(
                         `its PodDisruptionBudget ${pdb.name} allows 0 voluntary disruptions (${result.how}), ` +
                             `so every node drain blocks until someone deletes a pod by hand`,
-                        `use maxUnavailable: 1 instead`,
+                        `use maxUnavailable: ${cfg.maxUnavailable} instead`,
                     );
                 } else if (result.allowed > cfg.maxUnavailable) {
                     report(

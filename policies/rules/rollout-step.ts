@@ -1,3 +1,4 @@
+import { partitionStep } from "../platform";
 import {
     DEFAULT_ENFORCEMENT,
     EnforcementLevel,
@@ -75,17 +76,15 @@ export function rolloutPartitionStep(
             if (typeof previous !== "number" || !Number.isInteger(previous) || previous < 0) return;
 
             // Every partition at or above replicas means "nothing rolled": compare pods, not numbers.
-            const before = Math.min(previous, sts.replicas);
-            const after = Math.min(partition, sts.replicas);
-            const step = before - after;
-            if (step > cfg.maxStep) {
+            const step = partitionStep(previous, partition, sts.replicas);
+            if (step.size > cfg.maxStep) {
                 report(
                     violation(
                         sts.subject,
                         ROLLOUT_PARTITION_STEP,
-                        `its partition drops from ${previous} to ${partition} in one update, rolling ${plural(step, "pod")} ` +
-                            `(ordinals ${after}..${before - 1}) where at most ${cfg.maxStep} may roll per update`,
-                        `lower the partition${setting} by at most ${cfg.maxStep} per update (next: ${before - cfg.maxStep}) ` +
+                        `its partition drops from ${previous} to ${partition} in one update, rolling ${plural(step.size, "pod")} ` +
+                            `(ordinals ${step.first}..${step.last}) where at most ${cfg.maxStep} may roll per update`,
+                        `lower the partition${setting} by at most ${cfg.maxStep} per update (next: ${step.last + 1 - cfg.maxStep}) ` +
                             `and let each stage become Ready before the next`,
                     ),
                 );

@@ -59,7 +59,13 @@ describe("the staged-rollout driver on a local control plane", function () {
         assert.ok([...now.values()].every((p) => p.ready && p.revision === sts.status.updateRevision));
         assert.strictEqual(configuredPartition(h), 0);
         const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
-        assert.match(JSON.stringify(summary), /"off"/, "the summary records that the kafka gate was off");
+        // The exact fields, not any "off" anywhere in the summary.
+        assert.deepStrictEqual(summary.gates.map((g: any) => [g.name, g.on, g.off]), [["kubernetes", true, undefined], ["kafka", false, "--kafka-gate off"]]);
+        assert.ok(summary.stages.length > 1);
+        for (const stage of summary.stages) {
+            const kafka = stage.gates.find((g: any) => g.gate === "kafka");
+            assert.deepStrictEqual(kafka && [kafka.result, kafka.reason], ["off", "turned off (--kafka-gate off)"], `stage ${stage.index}`);
+        }
         console.log(`      canary 3 -> 2 -> 0: exit ${run.code} in ${run.seconds.toFixed(1)}s\n${lastLines(run.out, 6)}`);
     });
 

@@ -30,6 +30,30 @@ async function sts(cluster: TestCluster, name: string, namespace = "default") {
     return kubectlJson(cluster, "get", "statefulset", name, "-n", namespace);
 }
 
+/**
+ * Each scenario starts from a state it sets up itself, so that one failing scenario does not make
+ * the next ones fail too: every broker healed, the rollout timeout back at TIMEOUT, partition 0
+ * with `cpu`, and an `up` that returns only once every broker is Ready at that template.
+ */
+async function settle(h: StackHandle, cluster: TestCluster, cpu: string) {
+    for (const p of (await pods(cluster, "default", "app=kafka")).values()) {
+        if (!p.ready) await clusterScript(cluster, "heal", p.name);
+    }
+    await setPath(h.stack, "kafka.rolloutTimeoutSeconds", String(TIMEOUT));
+    await setPath(h.stack, "kafka.partition", "0");
+    await setPath(h.stack, "kafka.cpu", cpu);
+    await timedUp(h);
+}
+
+/** settle at `from`, then stage `to` the README's way: partition 3 first, then the change (nothing rolls). */
+async function stageChange(h: StackHandle, cluster: TestCluster, from: string, to: string) {
+    await settle(h, cluster, from);
+    await setPath(h.stack, "kafka.partition", "3");
+    await timedUp(h);
+    await setPath(h.stack, "kafka.cpu", to);
+    await timedUp(h);
+}
+
 describe("the seed's rollout scenarios on a local control plane", function () {
     this.timeout(1_200_000);
     let cluster: TestCluster;
@@ -73,6 +97,7 @@ describe("the seed's rollout scenarios on a local control plane", function () {
     });
 
     it("2. rolls kafka-2, kafka-1, kafka-0 in turn on a CPU change, never more than one broker not Ready", async () => {
+        await settle(h, cluster, "500m");
         const before = await pods(cluster, "default", "app=kafka");
         const watcher = new PodWatcher(cluster, "default", "app=kafka");
         await watcher.ready(3);
@@ -95,6 +120,7 @@ describe("the seed's rollout scenarios on a local control plane", function () {
     });
 
     it("3. stages a change at partition 3 without touching a pod, and a deleted pod returns at the old revision", async () => {
+        await settle(h, cluster, "250m");
         await setPath(h.stack, "kafka.partition", "3");
         await timedUp(h);
         const before = await pods(cluster, "default", "app=kafka");
@@ -122,6 +148,7 @@ describe("the seed's rollout scenarios on a local control plane", function () {
     });
 
     it("4. rolls the canary kafka-2 at partition 2, kafka-1 at 1 and kafka-0 at 0, each `up` returning when its stage is Ready", async () => {
+        await stageChange(h, cluster, "250m", "300m");
         for (const [partition, updated] of [[2, ["kafka-2"]], [1, ["kafka-1", "kafka-2"]], [0, ["kafka-0", "kafka-1", "kafka-2"]]] as const) {
             await setPath(h.stack, "kafka.partition", String(partition));
             const { seconds } = await timedUp(h);
@@ -136,10 +163,7 @@ describe("the seed's rollout scenarios on a local control plane", function () {
     });
 
     it("5. fails `up` within the configured timeout when the canary never becomes Ready, naming it, and leaves the others alone", async () => {
-        await setPath(h.stack, "kafka.partition", "3");
-        await timedUp(h);
-        await setPath(h.stack, "kafka.cpu", "350m");
-        await timedUp(h);
+        await stageChange(h, cluster, "300m", "350m");
         const before = await pods(cluster, "default", "app=kafka");
         await clusterScript(cluster, "fail-readiness", "kafka-2");
         await setPath(h.stack, "kafka.rolloutTimeoutSeconds", "30");
@@ -167,6 +191,7 @@ describe("the seed's rollout scenarios on a local control plane", function () {
     });
 
     it("7. refuses to evict a broker through the eviction API while another one is not Ready", async () => {
+        await settle(h, cluster, "350m");
         const evict = async (pod: string) => {
             const body = JSON.stringify({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name: pod, namespace: "default" } });
             const file = `${cluster.dir}/eviction-${pod}.json`;

@@ -1,11 +1,12 @@
 // Cluster-tier helpers: a local cluster (cluster/) on test-only ports, kubectl
 // against it, and a pod watcher that records what the API server reported, event by event.
-import { ChildProcess, execFile, spawn } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalCluster } from "../../cluster/cluster";
 import { Layout, durationMs } from "../../cluster/layout";
+import { KubeAccess } from "../../rollout/kube";
 import { ROOT } from "./engine";
 
 const CLUSTER_CLI = path.join(ROOT, "cluster", "cli.ts");
@@ -119,52 +120,19 @@ function snapshot(type: string, p: any): PodSnapshot {
 }
 
 /**
- * Records every watch event for pods matching a selector (`kubectl get -w --output-watch-events`),
- * so a test can replay the order of replacements and count not-Ready pods at every instant.
+ * Records every watch event for pods matching a selector (a client-node Watch, the one the
+ * rollout's wait uses), so a test can replay the order of replacements and count not-Ready pods
+ * at every instant.
  */
 export class PodWatcher {
     readonly events: PodSnapshot[] = [];
-    private proc: ChildProcess;
-    private buffer = "";
+    private readonly stopWatch: () => void;
 
     constructor(cluster: TestCluster, namespace: string, selector: string) {
-        this.proc = spawn(
-            "kubectl",
-            ["--kubeconfig", cluster.kubeconfig, "get", "pods", "-n", namespace, "-l", selector, "-w", "--output-watch-events", "-o", "json"],
-            { stdio: ["ignore", "pipe", "inherit"] },
-        );
-        this.proc.stdout!.on("data", (chunk: Buffer) => this.feed(chunk.toString("utf8")));
-    }
-
-    /** kubectl prints one pretty-printed JSON document per event: split on balanced braces. */
-    private feed(text: string) {
-        this.buffer += text;
-        let depth = 0;
-        let inString = false;
-        let escaped = false;
-        let start = 0;
-        for (let i = 0; i < this.buffer.length; i++) {
-            const c = this.buffer[i];
-            if (inString) {
-                if (escaped) escaped = false;
-                else if (c === "\\") escaped = true;
-                else if (c === '"') inString = false;
-                continue;
-            }
-            if (c === '"') inString = true;
-            else if (c === "{") {
-                if (depth === 0) start = i;
-                depth++;
-            } else if (c === "}") {
-                depth--;
-                if (depth === 0) {
-                    const doc = JSON.parse(this.buffer.slice(start, i + 1));
-                    this.events.push(snapshot(doc.type, doc.object));
-                    this.buffer = this.buffer.slice(i + 1);
-                    i = -1;
-                }
-            }
-        }
+        const access = KubeAccess.load({ kubeconfig: cluster.kubeconfig });
+        this.stopWatch = access.watch(`/api/v1/namespaces/${namespace}/pods`, { labelSelector: selector }, (type, object) => {
+            if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") this.events.push(snapshot(type, object));
+        });
     }
 
     /** Wait until the watch has delivered the initial state. */
@@ -177,7 +145,7 @@ export class PodWatcher {
     }
 
     stop() {
-        this.proc.kill();
+        this.stopWatch();
     }
 
     /** The largest number of the ordinals 0..replicas-1 that were missing, terminating or not Ready at once. */

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT_NAME } from "../../components/project";
 import { inlineProgram as stacksInlineProgram } from "../../stacks/workspace";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -63,7 +64,7 @@ export async function newStack(
     const project = scratchProject(label);
     const pulumiCmd = await pulumiCommand();
     const stack = await LocalWorkspace.createStack(
-        { stackName: label, projectName: "kafka-platform", program: inlineProgram },
+        { stackName: label, projectName: PROJECT_NAME, program: inlineProgram },
         {
             pulumiCommand: pulumiCmd,
             workDir: project.dir,

@@ -14,6 +14,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "../../policies/rules/common";
+import { PROJECT_NAME } from "../../components/project";
 import type { ProgramRun } from "./program";
 
 const POLICIES_DIR = path.resolve(__dirname, "..", "..", "policies");
@@ -54,7 +55,7 @@ export function resourceOptions(opts: Partial<PolicyResourceOptions> = {}): Poli
     };
 }
 
-export function urnOf(type: string, name: string, stack = "dev", project = "kafka-platform"): string {
+export function urnOf(type: string, name: string, stack = "dev", project = PROJECT_NAME): string {
     return `urn:pulumi:${stack}::${project}::${type}::${name}`;
 }
 

@@ -1,6 +1,7 @@
 // Runs the real program (index.ts) under Pulumi mocks and returns what it registered.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_NAME } from "../../components/project";
 import { forgetProgramModules } from "../../stacks/workspace";
 
 export interface RegisteredResource {
@@ -35,7 +36,7 @@ function prepareRun(
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
         },
-        "kafka-platform",
+        PROJECT_NAME,
         opts.stack ?? "dev",
         opts.preview ?? false,
     );

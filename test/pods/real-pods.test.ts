@@ -10,7 +10,7 @@ import * as path from "path";
 import { cli, lastLines } from "../helpers/cli";
 import { PodWatcher } from "../helpers/cluster";
 import { LoadFigures, readAll } from "../helpers/kafka-load";
-import { execCommand, kafkaGate } from "../../stacks/gates";
+import { execCommand, kafkaGate } from "../../rollout/gates";
 import {
     CLIENT, KAFKA_BIN, KAFKA_IMAGE, Platform, SEED_DURABILITY, THROUGHPUT,
     clearBrokerConfig, kubectl, kubectlJson, platform, pods, ready, readySince, results, setBrokerConfig, setPath, show, timedUp, underLoad,

@@ -3,7 +3,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DEPARTURES, SEED_KEPT, brokerStartScript, parseOverrides, shellQuote, tunableProperties } from "../../components/broker-config";
+import { DEPARTURES, SEED_KEPT, brokerStartScript, parseOverrides, tunableProperties } from "../../components/broker-config";
+import { shellQuote } from "../../components/shell";
 import { createTopicsScript, topicsJobName } from "../../components/topics-spec";
 
 describe("broker configuration", () => {

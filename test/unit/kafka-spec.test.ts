@@ -194,6 +194,7 @@ describe("the kafka StatefulSet spec", () => {
     });
 
     it("builds its selectors from the shared labels module", () => {
-        assert.deepStrictEqual(spec.selector, podSelector("kafka"));
+        // A literal, not podSelector(): the spec calls that helper itself, so comparing with it could not fail.
+        assert.deepStrictEqual(spec.selector, { matchLabels: { app: "kafka" } });
     });
 });

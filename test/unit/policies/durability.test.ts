@@ -58,6 +58,19 @@ describe("policy kafka-durability", () => {
         assert.match(message, /min\.insync\.replicas \(3\) is not below default\.replication\.factor \(2\), so every acks=all write to a topic with the default replication factor fails/);
     });
 
+    it("fails min.insync.replicas 0, which the broker refuses at start, once", async () => {
+        assert.deepStrictEqual((await check(brokers({ "min.insync.replicas": "0" }))).violations, [
+            `${PREFIX} min.insync.replicas is 0, below 1, so the broker will not start. Fix: set min.insync.replicas to at least 1 (kafka.brokerConfig).`,
+        ]);
+    });
+
+    it("finds what stack config validation refuses, from the same rules", async () => {
+        // components/durability.ts decides for both: config validation refuses the invalid findings.
+        const { parseConfig } = await import("../../../components/config");
+        assert.throws(() => parseConfig({ kafka: { brokerConfig: { "min.insync.replicas": 3 } } }), /min\.insync\.replicas: got 3/);
+        assert.match((await check(brokers({ "min.insync.replicas": "3" }))).violations[0], /min\.insync\.replicas \(3\) is not below/);
+    });
+
     it("fails unclean leader election, also when quoted as the broker config module writes it", async () => {
         const expected = [
             `${PREFIX} unclean.leader.election.enable is true, so an out-of-sync replica can become leader and silently drop acknowledged ` +

@@ -147,8 +147,9 @@ describe("the kafka-guardrails pack", () => {
             const staged = path.join(out, "pack");
             const result = spawnSync("bash", [path.join(PACK, "scripts", "stage.sh"), staged, "--no-install"], { encoding: "utf8" });
             assert.strictEqual(result.status, 0, result.stderr);
-            assert.deepStrictEqual(fs.readdirSync(path.join(staged, "vendor")).sort(), ["broker-config.ts", "labels.ts"]);
-            assert.doesNotMatch(fs.readFileSync(path.join(staged, "platform.ts"), "utf8"), /\.\.\/components\//);
+            const vendored = ["components", "rollout"].flatMap((dir) => fs.readdirSync(path.join(staged, "vendor", dir)).map((f) => `${dir}/${f}`));
+            assert.deepStrictEqual(vendored.sort(), ["components/broker-config.ts", "components/durability.ts", "components/labels.ts", "components/shell.ts", "rollout/partitions.ts"]);
+            assert.doesNotMatch(fs.readFileSync(path.join(staged, "platform.ts"), "utf8"), /\.\.\/(components|rollout)\//);
             fs.symlinkSync(path.join(PACK, "node_modules"), path.join(staged, "node_modules"));
             // eslint-disable-next-line @typescript-eslint/no-var-requires
             const stagedRules = require(path.join(staged, "rules.ts"));

@@ -90,6 +90,16 @@ describe("policy pod-disruption-budget", () => {
         assert.deepStrictEqual((await check(stack(pdb("kafka", { maxUnavailable: "50%" })), { maxUnavailable: 2 })).violations, []);
     });
 
+    it("asks in its fixes for the maxUnavailable its policy config allows", async () => {
+        const config = { maxUnavailable: 2 };
+        const [missing] = (await check(stack(undefined), config)).violations;
+        assert.match(missing, /Fix: create one policy\/v1 PodDisruptionBudget in namespace streaming with selector app=kafka and maxUnavailable: 2\.$/);
+        const [zero] = (await check(stack(pdb("kafka", { maxUnavailable: 0 })), config)).violations;
+        assert.match(zero, /allows 0 voluntary disruptions .* Fix: use maxUnavailable: 2 instead\.$/);
+        const [both] = (await check(stack(pdb("kafka", { maxUnavailable: 1, minAvailable: 2 })), config)).violations;
+        assert.match(both, /is invalid: .* Fix: set only maxUnavailable: 2\.$/);
+    });
+
     it("fails maxUnavailable 0", async () => {
         const [message] = (await check(stack(pdb("kafka", { maxUnavailable: 0 })))).violations;
         assert.match(message, /allows 0 voluntary disruptions \(maxUnavailable 0 of 3 replicas\)/);

@@ -3,8 +3,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { commandLine } from "../../../stacks/cli";
-import { KAFKA_GATE_MARKER } from "../../../stacks/gates";
-import { buildGates, kubectlArgs, policySetup, rollout } from "../../../stacks/commands";
+import { KAFKA_GATE_MARKER } from "../../../rollout/gates";
+import { buildGates, policySetup, rollout } from "../../../stacks/commands";
+import { kubectlArgs } from "../../../rollout/kube";
 import { parseConfig } from "../../../components/config";
 import { StackState } from "../../../stacks/workspace";
 import { FakeCluster, FakeWorkspace, removeLater, scratchDir } from "./fakes";
@@ -102,7 +103,7 @@ describe("the stacks command line", () => {
             workDir: ROOT,
             plan: "linear",
             workspace: ws,
-            kubeClient: cluster.client,
+            kubeReader: cluster.reader,
             exec: async (command, args) => {
                 execs.push([command, ...args]);
                 return { code: 0, stdout: `${KAFKA_GATE_MARKER}\n`, stderr: "" };

@@ -1,10 +1,11 @@
-// Fakes for the stacks/ tests: a StatefulSet controller that rolls instantly, a read-only API client
+// Fakes for the stacks/ tests: a StatefulSet controller that rolls instantly, a StageReader
 // over it, and a workspace whose `up` applies the partition to that cluster. Also scratch folders
 // that are removed when the run ends.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PodLike, StatefulSetLike } from "../../../components/rollout-gate";
+import type { StageReader } from "../../../rollout/kube";
+import { PodLike, StatefulSetLike } from "../../../rollout/stage";
 import { parseConfig } from "../../../components/config";
 import { OperationIO, OperationResult, RolloutWorkspace, StackState, StageRequest } from "../../../stacks/workspace";
 
@@ -20,7 +21,8 @@ export class FakeCluster {
     readonly revisions: string[];
     readonly broken = new Set<number>();
     generation = 1;
-    gets: string[] = [];
+    /** Every read, in order: "statefulset <ns>/<name>", "pods <ns> <selector>". */
+    reads: string[] = [];
 
     constructor(
         public readonly replicas = 3,
@@ -60,16 +62,15 @@ export class FakeCluster {
         });
     }
 
-    /** KubeClient.get over this cluster. */
-    readonly client = {
-        get: async <T>(apiPath: string): Promise<T | undefined> => {
-            this.gets.push(apiPath);
-            if (apiPath === `/apis/apps/v1/namespaces/${this.namespace}/statefulsets/kafka`) return this.statefulSet() as T;
-            if (apiPath.startsWith(`/api/v1/namespaces/${this.namespace}/pods?labelSelector=`)) {
-                if (decodeURIComponent(apiPath.split("=").slice(1).join("=")) !== "app=kafka") return { items: [] } as T;
-                return { items: this.pods() } as T;
-            }
-            return undefined;
+    /** The reads of the stage verdict over this cluster. */
+    readonly reader: StageReader = {
+        readStatefulSet: async (namespace, name) => {
+            this.reads.push(`statefulset ${namespace}/${name}`);
+            return namespace === this.namespace && name === "kafka" ? this.statefulSet() : undefined;
+        },
+        listPods: async (namespace, labelSelector) => {
+            this.reads.push(`pods ${namespace} ${labelSelector}`);
+            return namespace === this.namespace && labelSelector === "app=kafka" ? this.pods() : [];
         },
     };
 }

@@ -1,16 +1,17 @@
 import * as assert from "assert";
-import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../stacks/gates";
+import * as fs from "fs";
+import * as path from "path";
+import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../rollout/gates";
 import { FakeCluster, instantSleep, tickingClock } from "./fakes";
 
-// What kafka-topics.sh 3.9 prints for --describe --under-replicated-partitions, with the log noise
-// the JVM writes on the same streams.
-const UNDER_REPLICATED = [
-    "[2026-01-01 00:00:00,000] WARN [AdminClient clientId=adminclient-1] Connection to node 1 could not be established. (org.apache.kafka.clients.NetworkClient)",
-    "\tTopic: test\tTopicId: 8Xb3cGm1QyW5b1y5hQ0cRA\tPartition: 0\tLeader: 0\tReplicas: 1,2,0\tIsr: 2,0\tElr: N/A\tLastKnownElr: N/A",
-    "\tTopic: __consumer_offsets\tTopicId: Yt1c\tPartition: 7\tLeader: 2\tReplicas: 1,2,0\tIsr: 2,0",
-    "",
-].join("\n");
-const UNAVAILABLE = "\tTopic: orders\tTopicId: Q1\tPartition: 3\tLeader: none\tReplicas: 1\tIsr: \n";
+// What kafka-topics.sh 3.9.1 prints (test/fixtures/kafka-topics-3.9.1/README.md), and the log noise
+// a JVM can write on the same streams.
+const FIXTURES = path.join(__dirname, "..", "..", "fixtures", "kafka-topics-3.9.1");
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), "utf8");
+const LOG_LINE =
+    "[2026-01-01 00:00:00,000] WARN [AdminClient clientId=adminclient-1] Connection to node 2 (kafka-2.kafka-hs.default.svc.cluster.local/10.0.0.12:9093) could not be established. Node may not be available. (org.apache.kafka.clients.NetworkClient)\n";
+const UNDER_REPLICATED = LOG_LINE + fixture("under-replicated.stdout");
+const UNAVAILABLE = fixture("unavailable.stdout");
 
 /** kubectl exec as the brokers would answer: the question's output, then the marker when it succeeded. */
 function fakeExec(answers: Record<string, { code?: number; stdout?: string; stderr?: string; silent?: boolean }>, calls: string[][] = []): ExecFn {
@@ -24,35 +25,42 @@ function fakeExec(answers: Record<string, { code?: number; stdout?: string; stde
     };
 }
 
+/** The kafka gate's check with these answers, which must not pass. */
+async function failingKafkaCheck(answers: Parameters<typeof fakeExec>[0], pod?: string) {
+    const check = await kafkaGate({ namespace: "default", exec: fakeExec(answers), pod }).check({ partition: 0, replicas: 3 });
+    assert.ok(!check.passed);
+    return check;
+}
+
 describe("rollout gates", () => {
     describe("the kubernetes gate", () => {
         it("passes when the pods at ordinals >= partition run the update revision and every pod is Ready", async () => {
             const cluster = new FakeCluster(3, 2);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 2, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 2, replicas: 3 });
             assert.ok(check.passed, check.reason);
             assert.strictEqual(check.status?.summary, "kafka partition 2: 1/1 updated and Ready, 3/3 Ready");
-            assert.deepStrictEqual(cluster.gets, ["/apis/apps/v1/namespaces/default/statefulsets/kafka", "/api/v1/namespaces/default/pods?labelSelector=app%3Dkafka"]);
+            assert.deepStrictEqual(cluster.reads, ["statefulset default/kafka", "pods default app=kafka"]);
         });
 
         it("waits while an updated pod is not Ready, naming it and why", async () => {
             const cluster = new FakeCluster(3, 2);
             cluster.broken.add(1);
             cluster.apply(1);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 1, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 1, replicas: 3 });
             assert.ok(!check.passed);
             assert.match(check.reason!, /^kafka partition 1: 1\/2 updated and Ready, 2\/3 Ready; waiting on kafka-1: container kafka waiting: CrashLoopBackOff/);
         });
 
         it("does not pass while the StatefulSet is still at another partition", async () => {
             const cluster = new FakeCluster(3, 3);
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 2, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 2, replicas: 3 });
             assert.ok(!check.passed);
             assert.match(check.reason!, /has partition 3, the stage wants 2: the stage's update has not reached the cluster/);
         });
 
         it("says so when the StatefulSet does not exist in the namespace", async () => {
             const cluster = new FakeCluster(3, 3, "kafka");
-            const check = await kubernetesGate({ client: cluster.client, namespace: "default" }).check({ partition: 3, replicas: 3 });
+            const check = await kubernetesGate({ reader: cluster.reader, namespace: "default" }).check({ partition: 3, replicas: 3 });
             assert.deepStrictEqual(check, { passed: false, reason: "StatefulSet default/kafka not found" });
         });
     });
@@ -60,11 +68,15 @@ describe("rollout gates", () => {
     describe("the kafka gate", () => {
         it("reads every partition kafka-topics.sh lists and ignores the log lines around them", () => {
             assert.deepStrictEqual(parseDescribe(UNDER_REPLICATED), [
-                { topic: "test", partition: 0, leader: "0", replicas: "1,2,0", isr: "2,0" },
-                { topic: "__consumer_offsets", partition: 7, leader: "2", replicas: "1,2,0", isr: "2,0" },
+                { topic: "__consumer_offsets", partition: 1, leader: "0", replicas: "2,0,1", isr: "0,1" },
+                { topic: "test", partition: 0, leader: "1", replicas: "1,2,0", isr: "1,0" },
             ]);
-            assert.deepStrictEqual(parseDescribe(UNAVAILABLE), [{ topic: "orders", partition: 3, leader: "none", replicas: "1", isr: "" }]);
+            assert.deepStrictEqual(parseDescribe(UNAVAILABLE), [{ topic: "orders", partition: 3, leader: "none", replicas: "2", isr: "2" }]);
             assert.deepStrictEqual(parseDescribe(""), []);
+        });
+
+        it("reads the partition lines of a plain --describe, not its topic line", () => {
+            assert.deepStrictEqual(parseDescribe(fixture("describe.stdout")), [{ topic: "test", partition: 0, leader: "1", replicas: "1,2,0", isr: "1,2,0" }]);
         });
 
         it("asks kafka-0 through kubectl exec, with the cluster's kubeconfig and namespace", () => {
@@ -91,30 +103,43 @@ describe("rollout gates", () => {
         });
 
         it("fails listing the under-replicated and unavailable partitions", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { stdout: UNDER_REPLICATED }, "--unavailable-partitions": { stdout: UNAVAILABLE } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { stdout: UNDER_REPLICATED }, "--unavailable-partitions": { stdout: UNAVAILABLE } });
             assert.strictEqual(
                 check.reason,
-                "under-replicated: test-0 (leader 0, replicas 1,2,0, isr 2,0), __consumer_offsets-7 (leader 2, replicas 1,2,0, isr 2,0); " +
-                    "unavailable: orders-3 (leader none, replicas 1, isr none)",
+                "under-replicated: __consumer_offsets-1 (leader 0, replicas 2,0,1, isr 0,1), test-0 (leader 1, replicas 1,2,0, isr 1,0); " +
+                    "unavailable: orders-3 (leader none, replicas 2, isr 2)",
             );
             assert.strictEqual(check.progress, "2 under-replicated, 1 unavailable");
         });
 
+        // When kafka-topics.sh cannot answer, the reason is the error line: kafka-topics.sh's own on
+        // stdout (not the exception it logs on stderr after it) or kubectl's.
+        for (const [title, answer, reason] of [
+            ["no broker answers", { code: 1, stdout: fixture("timeout.stdout"), stderr: fixture("timeout.stderr") }, "Error while executing topic command : Timed out waiting for a node assignment. Call: listTopics"],
+            ["the exec cannot reach the container", { code: 1, stderr: 'error: unable to upgrade connection: container not found ("kafka")' }, 'error: unable to upgrade connection: container not found ("kafka")'],
+        ] as const) {
+            it(`does not pass when ${title}, naming the error line`, async () => {
+                const check = await failingKafkaCheck({ "--under-replicated-partitions": answer });
+                assert.strictEqual(check.reason, `kafka-topics.sh --under-replicated-partitions in kafka-0 failed (exit 1): ${reason}`);
+            });
+        }
+
+        it("says so when the broker pod does not exist, in kubectl's words", async () => {
+            const missing = { code: 1, stderr: fixture("missing-pod.stderr") };
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": missing, "--unavailable-partitions": missing }, "kafka-9");
+            assert.strictEqual(
+                check.reason,
+                'kafka-topics.sh --under-replicated-partitions in kafka-9 failed (exit 1): Error from server (NotFound): pods "kafka-9" not found; ' +
+                    'kafka-topics.sh --unavailable-partitions in kafka-9 failed (exit 1): Error from server (NotFound): pods "kafka-9" not found',
+            );
+            assert.strictEqual(check.progress, "? under-replicated, ? unavailable");
+        });
+
         it("does not take an exec that printed nothing at all for a healthy answer", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { silent: true }, "--unavailable-partitions": { silent: true } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
+            const check = await failingKafkaCheck({ "--under-replicated-partitions": { silent: true }, "--unavailable-partitions": { silent: true } });
             assert.match(check.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 gave no answer \(the exec ran nothing; on fake nodes use --kafka-gate off\)/);
         });
 
-        it("does not pass when kafka-topics.sh cannot run, and says why", async () => {
-            const exec = fakeExec({ "--under-replicated-partitions": { code: 1, stderr: 'error: unable to upgrade connection: container not found ("kafka")' } });
-            const check = await kafkaGate({ namespace: "default", exec }).check({ partition: 0, replicas: 3 });
-            assert.ok(!check.passed);
-            assert.match(check.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 failed \(exit 1\): error: unable to upgrade connection/);
-        });
     });
 
     describe("polling", () => {

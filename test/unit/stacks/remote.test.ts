@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { OutputMap, RemoteGitProgramArgs, RemoteWorkspaceOptions } from "@pulumi/pulumi/automation";
-import { KAFKA_GATE_DESCRIPTION, kubernetesGate, offGate } from "../../../stacks/gates";
+import { KAFKA_GATE_DESCRIPTION, kubernetesGate, offGate } from "../../../rollout/gates";
 import { RemoteRolloutWorkspace, RemoteStackLike, readStackConfigFile, stagePreRunCommands } from "../../../stacks/remote";
 import { runRollout } from "../../../stacks/rollout";
 import { FakeCluster, instantSleep, scratchDir, tickingClock } from "./fakes";
@@ -119,7 +119,7 @@ describe("remote mode (Pulumi Deployments through RemoteWorkspace)", () => {
         const options = {
             workspace: ws,
             plan: "linear",
-            gates: [kubernetesGate({ client: cluster.client, namespace: "streaming" }), offGate("kafka", KAFKA_GATE_DESCRIPTION, "--kafka-gate off")],
+            gates: [kubernetesGate({ reader: cluster.reader, namespace: "streaming" }), offGate("kafka", KAFKA_GATE_DESCRIPTION, "--kafka-gate off")],
             timeoutSeconds: 5,
             renderer: "silent" as const,
             command: `npm run rollout -- --stack ${STACK} --plan linear --remote`,

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { KAFKA_GATE_DESCRIPTION, kubernetesGate, offGate } from "../../../stacks/gates";
+import { KAFKA_GATE_DESCRIPTION, kubernetesGate, offGate } from "../../../rollout/gates";
 import { readPolicyConfig } from "../../../stacks/policy-config";
 import { Interrupt, RolloutOptions, RolloutSummary, runRollout } from "../../../stacks/rollout";
 import { FakeCluster, FakeWorkspace, instantSleep, scratchDir, tickingClock } from "./fakes";
@@ -17,7 +17,7 @@ function setup(replicas = 3, partition = replicas) {
     const options = (o: Partial<RolloutOptions> = {}): RolloutOptions => ({
         workspace: ws,
         plan: "linear",
-        gates: [kubernetesGate({ client: cluster.client, namespace: "default" }), offGate("kafka", KAFKA_GATE_DESCRIPTION, "--kafka-gate off")],
+        gates: [kubernetesGate({ reader: cluster.reader, namespace: "default" }), offGate("kafka", KAFKA_GATE_DESCRIPTION, "--kafka-gate off")],
         timeoutSeconds: 5,
         renderer: "silent",
         command: COMMAND,

@@ -8,6 +8,9 @@
 //   - every pod at an ordinal >= P runs the update revision and is Ready,
 //   - every pod below P is Ready (at whatever revision it had; the controller leaves it alone).
 // With P >= replicas nothing is rolled, so the stage is done as soon as the pods are Ready.
+//
+// Pure: the Pulumi program's await (await.ts), the driver's kubernetes gate (gates.ts) and the
+// benchmark all judge a stage here, and nowhere else.
 
 export interface PodCondition {
     type: string;
@@ -58,7 +61,7 @@ export interface StageStatus {
     waitingOn: string[];
 }
 
-const REVISION_LABEL = "controller-revision-hash";
+export const REVISION_LABEL = "controller-revision-hash";
 
 function podReady(pod: PodLike): boolean {
     return (pod.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True") && !pod.metadata.deletionTimestamp;
@@ -110,4 +113,32 @@ export function evaluateStage(sts: StatefulSetLike, pods: PodLike[]): StageStatu
         `${name} partition ${partition}: ${toUpdate.filter((o) => o.updated && o.ready).length}/${toUpdate.length} updated and Ready, ` +
         `${ordinals.filter((o) => o.ready).length}/${replicas} Ready`;
     return { name, partition, replicas, updateRevision, observed, ordinals, done: waitingOn.length === 0, summary, waitingOn };
+}
+
+/** Hints for failures users cannot act on from the raw scheduler message alone. */
+export function stageHints(status: StageStatus): string[] {
+    const out: string[] = [];
+    if (status.waitingOn.some((w) => /anti-affinity/.test(w))) {
+        out.push(
+            `required anti-affinity puts one ${status.name} pod per node and there are fewer schedulable nodes than ${status.replicas} replicas: ` +
+                `add nodes, or for a single-node dev cluster set ${status.name === "kafka" ? "kafka.antiAffinity" : "the anti-affinity"} to "preferred"`,
+        );
+    }
+    const pending = status.ordinals.filter((o) => o.exists && /^Pending: Unschedulable/.test(o.reason ?? "")).map((o) => o.pod);
+    if (pending.length > 0) {
+        out.push(
+            `the StatefulSet controller does not roll while a pod is unavailable: after fixing the config, ` +
+                `delete the stuck pod (kubectl delete pod ${pending.join(" ")}) so it is recreated from the new template`,
+        );
+    }
+    return out;
+}
+
+/** The message of a stage that did not finish in time: the summary, each pod holding it back, hints. */
+export function stageTimeoutMessage(status: StageStatus, timeoutSeconds: number, timeoutKey: string): string {
+    return [
+        `${status.name} rollout stage not done after ${timeoutSeconds}s (${timeoutKey}): ${status.summary}`,
+        ...status.waitingOn.map((w) => `  waiting on ${w}`),
+        ...stageHints(status).map((h) => `  hint: ${h}`),
+    ].join("\n");
 }

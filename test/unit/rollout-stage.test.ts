@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { PodLike, StatefulSetLike, evaluateStage } from "../../components/rollout-gate";
+import { PodLike, StatefulSetLike, evaluateStage } from "../../rollout/stage";
 
 const OLD = "kafka-5d8f7c6b9";
 const NEW = "kafka-7c9d4f5a1";

@@ -5,15 +5,21 @@
 //
 //  - kubernetes: the StatefulSet is at the stage's partition and the controller has rolled it: every
 //    pod at an ordinal >= partition runs the update revision and is Ready, every other pod is Ready.
-//    The verdict is components/rollout-gate.ts's evaluateStage, read through rollout-wait's fetchStage.
+//    The verdict is stage.ts's evaluateStage, read through kube.ts's readStage.
 //  - kafka: no under-replicated and no unavailable (offline) partitions, asked of the brokers with
 //    kafka-topics.sh inside kafka-0. Fake (kwok) nodes run no containers: turn it off there with
 //    `--kafka-gate off`.
+//
+// Both wait through wait.ts's waitFor. Pod, path and port of the kafka gate are the spec's own
+// (components/kafka-spec.ts), never retyped.
 import { execFile } from "child_process";
-import { KubeClient } from "../components/kube-client";
+import { KAFKA_HOME, KAFKA_NAMES, KAFKA_PORTS } from "../components/kafka-spec";
 import { labelQuery } from "../components/labels";
-import { StageStatus } from "../components/rollout-gate";
-import { fetchStage } from "../components/rollout-wait";
+import { StageReader, readStage } from "./kube";
+import { StageStatus } from "./stage";
+import { sleep, waitFor } from "./wait";
+
+export { sleep };
 
 /** What a stage must reach. */
 export interface GateTarget {
@@ -40,6 +46,8 @@ export interface Gate {
     /** What the gate checks, for the summary and the docs. */
     readonly description: string;
     check(target: GateTarget, signal?: AbortSignal): Promise<GateCheck>;
+    /** Wake-ups between checks (a watch of what the gate reads); polling goes on regardless. */
+    wake?: (notify: () => void) => () => void;
 }
 
 export type GateResult = "passed" | "failed" | "off" | "interrupted";
@@ -67,60 +75,41 @@ export interface PollOptions {
     sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Sleep that ends early when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-        if (signal?.aborted) return resolve();
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener("abort", done);
-            resolve();
-        }
-        signal?.addEventListener("abort", done, { once: true });
-    });
-}
-
 /** Poll a gate until it passes, the timeout runs out (failed, with the last reason) or the signal aborts. */
 export async function runGate(gate: Gate, target: GateTarget, o: PollOptions): Promise<GateOutcome> {
     if (gate.off) return { gate: gate.name, result: "off", reason: `turned off (${gate.off})`, elapsedSeconds: 0, attempts: 0 };
-    const now = o.now ?? Date.now;
-    const wait = o.sleep ?? sleep;
-    const started = now();
-    const elapsed = () => Math.round((now() - started) / 1000);
-    let attempts = 0;
-    let last: GateCheck | undefined;
-    let lastProgress = "";
-    for (;;) {
-        if (o.signal?.aborted) {
-            const reason = attempts === 0 ? "interrupted before its first check" : `interrupted while waiting: ${last?.reason ?? "no answer yet"}`;
-            return { gate: gate.name, result: "interrupted", reason, elapsedSeconds: elapsed(), attempts, status: last?.status };
-        }
-        attempts++;
-        try {
-            last = await gate.check(target, o.signal);
-        } catch (err) {
-            // A passing API or exec error is retried until the deadline; the last one is reported.
-            last = { passed: false, reason: err instanceof Error ? err.message : String(err), status: last?.status };
-        }
-        const progress = last.progress ?? last.reason ?? "";
-        if (progress !== lastProgress) {
-            lastProgress = progress;
-            o.onProgress?.(last, elapsed());
-        }
-        if (last.passed) return { gate: gate.name, result: "passed", elapsedSeconds: elapsed(), attempts, status: last.status };
-        if (elapsed() >= o.timeoutSeconds) {
-            return {
-                gate: gate.name,
-                result: "failed",
-                reason: `not healthy after ${o.timeoutSeconds}s (--timeout): ${last.reason ?? "no reason given"}`,
-                elapsedSeconds: elapsed(),
-                attempts,
-                status: last.status,
-            };
-        }
-        await wait(o.pollMs ?? 2000, o.signal);
+    let status: StageStatus | undefined;
+    const r = await waitFor(
+        async (signal): Promise<GateCheck> => {
+            try {
+                const check = await gate.check(target, signal);
+                status = check.status;
+                return check;
+            } catch (err) {
+                // A passing API or exec error is retried until the deadline; the last one is reported.
+                return { passed: false, reason: err instanceof Error ? err.message : String(err), status };
+            }
+        },
+        (check) => check.passed,
+        {
+            timeoutSeconds: o.timeoutSeconds,
+            pollMs: o.pollMs ?? 2000,
+            signal: o.signal,
+            progressKey: (check) => check.progress ?? check.reason ?? "",
+            onProgress: o.onProgress,
+            wake: gate.wake,
+            now: o.now,
+            sleep: o.sleep,
+        },
+    );
+    const last = r.value;
+    const base = { gate: gate.name, elapsedSeconds: r.elapsedSeconds, attempts: r.attempts, status: last?.status };
+    if (r.outcome === "done") return { ...base, result: "passed" };
+    if (r.outcome === "aborted") {
+        const reason = r.attempts === 0 ? "interrupted before its first check" : `interrupted while waiting: ${last?.reason ?? "no answer yet"}`;
+        return { ...base, result: "interrupted", reason };
     }
+    return { ...base, result: "failed", reason: `not healthy after ${o.timeoutSeconds}s (--timeout): ${last?.reason ?? "no reason given"}` };
 }
 
 /** A gate turned off; `by` names the flag that did it. */
@@ -137,11 +126,11 @@ export function offGate(name: string, description: string, by: string): Gate {
 // kubernetes
 
 /** The StatefulSet name and its pods' label query: the seed's `kafka` and `app=kafka`. */
-export const KAFKA_STATEFULSET = "kafka";
+export const KAFKA_STATEFULSET = KAFKA_NAMES.statefulSet;
 
 export interface KubernetesGateArgs {
-    /** Anything with KubeClient's `get`; a fake in tests. */
-    client: Pick<KubeClient, "get">;
+    /** The cluster (KubeAccess), or a fake in tests. */
+    reader: StageReader;
     namespace: string;
     name?: string;
     labelQuery?: string;
@@ -157,9 +146,9 @@ export function kubernetesGate(a: KubernetesGateArgs): Gate {
     return {
         name: "kubernetes",
         description: KUBERNETES_GATE_DESCRIPTION,
+        wake: a.reader.watchStage ? (notify) => a.reader.watchStage!(a.namespace, name, query, notify) : undefined,
         async check(target) {
-            // fetchStage is typed on the KubeClient class; it only calls get().
-            const status = await fetchStage(a.client as KubeClient, a.namespace, name, query);
+            const status = await readStage(a.reader, a.namespace, name, query);
             if (!status) return { passed: false, reason: `StatefulSet ${a.namespace}/${name} not found` };
             if (status.partition !== target.partition) {
                 return {
@@ -233,7 +222,7 @@ export interface KafkaGateArgs {
     namespace: string;
     /** kubectl flags that pick the cluster: --kubeconfig, --context. */
     kubectlArgs?: string[];
-    /** The broker to ask; kafka-0 as in the seed. */
+    /** The broker to ask; kafka-0 as in the seed (KAFKA_GATE_POD). */
     pod?: string;
     exec?: ExecFn;
     /** Per kafka-topics.sh run. Defaults to 60 s (a JVM starts in the pod). */
@@ -252,13 +241,16 @@ export const KAFKA_GATE_DESCRIPTION =
  */
 export const KAFKA_GATE_MARKER = "kafka-gate: kafka-topics.sh answered";
 
+/** The broker the kafka gate asks: ordinal 0, which every stage of a rollout rolls last. */
+export const KAFKA_GATE_POD = `${KAFKA_NAMES.statefulSet}-0`;
+
 /** The kubectl arguments for one kafka-topics.sh question. */
 export function kafkaTopicsArgs(a: KafkaGateArgs, question: "--under-replicated-partitions" | "--unavailable-partitions"): string[] {
     // The pod's own KAFKA_HEAP_OPTS (512 MiB) would start a second broker-sized JVM next to the broker.
     const script =
-        `KAFKA_HEAP_OPTS=-Xmx128M /opt/kafka/bin/kafka-topics.sh --bootstrap-server localhost:9093 --describe ${question}` +
+        `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_HOME}/bin/kafka-topics.sh --bootstrap-server localhost:${KAFKA_PORTS.server} --describe ${question}` +
         ` && echo '${KAFKA_GATE_MARKER}'`;
-    return [...(a.kubectlArgs ?? []), "--namespace", a.namespace, "exec", a.pod ?? "kafka-0", "--", "sh", "-c", script];
+    return [...(a.kubectlArgs ?? []), "--namespace", a.namespace, "exec", a.pod ?? KAFKA_GATE_POD, "--", "sh", "-c", script];
 }
 
 export function kafkaGate(a: KafkaGateArgs): Gate {
@@ -267,9 +259,13 @@ export function kafkaGate(a: KafkaGateArgs): Gate {
     const timeout = a.execTimeoutMs ?? 60_000;
     const ask = async (question: "--under-replicated-partitions" | "--unavailable-partitions", signal?: AbortSignal) => {
         const r = await exec(kubectl, kafkaTopicsArgs(a, question), timeout, signal);
-        const pod = a.pod ?? "kafka-0";
+        const pod = a.pod ?? KAFKA_GATE_POD;
         if (r.code !== 0) {
-            const tail = (r.stderr || r.stdout).trim().split(/\r?\n/).slice(-3).join(" | ");
+            // kafka-topics.sh says what went wrong on stdout ("Error while executing topic command : ...")
+            // and logs the exception on stderr; kubectl's own errors start "Error from server" or "error:".
+            const lines = `${r.stdout}\n${r.stderr}`.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+            const errors = lines.filter((l) => /^(Error\b|error:)/.test(l));
+            const tail = (errors.length ? errors : (r.stderr || r.stdout).trim().split(/\r?\n/)).slice(-3).join(" | ");
             return { error: `kafka-topics.sh ${question} in ${pod} failed (exit ${r.code}): ${tail || "no output"}` };
         }
         if (!r.stdout.includes(KAFKA_GATE_MARKER)) {
