@@ -31,7 +31,9 @@ function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs
 }
 
 /** Ports no developer cluster uses, so a test cluster runs beside one. */
-const TEST_PORTS = { api: 16443, etcd: 12379, controllerManager: 20257, scheduler: 20259 };
+// KAFKA_PLATFORM_TEST_PORT_OFFSET shifts them all, so two tiers' clusters can run side by side.
+const PORT_OFFSET = Number(process.env.KAFKA_PLATFORM_TEST_PORT_OFFSET ?? 0);
+const TEST_PORTS = { api: 16443 + PORT_OFFSET, etcd: 12379 + PORT_OFFSET, controllerManager: 20257 + PORT_OFFSET, scheduler: 20259 + PORT_OFFSET };
 
 /**
  * Start a fresh cluster in a scratch directory: `nodes` kwok fake nodes with the given pod delays,

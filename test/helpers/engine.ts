@@ -12,7 +12,7 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const POLICY_PACK = path.join(ROOT, "policies");
 export const POLICY_CONFIG = (env: "dev" | "prod") => path.join(POLICY_PACK, "config", `${env}.json`);
 
-const PROJECT_FILES = ["index.ts", "program.ts", "components", "Pulumi.yaml", "package.json", "tsconfig.json"];
+const PROJECT_FILES = ["index.ts", "program.ts", "components", "rollout", "Pulumi.yaml", "package.json", "tsconfig.json"];
 
 /** The program as the stacks/ commands run it: an inline program, loaded fresh for each operation. */
 export const inlineProgram = stacksInlineProgram(ROOT);

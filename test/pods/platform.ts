@@ -32,8 +32,8 @@ export interface Platform {
     cluster: TestCluster;
     h: StackHandle;
     k: Kube;
-    /** The fresh `up` that deployed it, timed. */
-    fresh: { outputs: Record<string, any>; seconds: number };
+    /** The fresh `up` that deployed it, timed, with every pod event it caused. */
+    fresh: { outputs: Record<string, any>; seconds: number; pods: PodWatcher };
     bootstrap: string;
     exec(pod: string, script: string): Promise<string>;
     topics(args: string): Promise<string>;
@@ -60,13 +60,14 @@ export function platform(): Promise<Platform> {
             await cluster.stop();
         };
         const k: Kube = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...args) => kubectl(cluster, ...args) };
-        const up = await timedUp(h);
+        const watcher = new PodWatcher(cluster, "default", "app in (zk,kafka)");
+        const up = await timedUp(h).finally(() => watcher.stop());
         const outputs = Object.fromEntries(Object.entries(up.result.outputs).map(([key, o]) => [key, o.value]));
         const bootstrap = outputs.bootstrapServers as string;
         await startClientPod(k, CLIENT, KAFKA_IMAGE);
         const exec = (pod: string, script: string) => kubectl(cluster, "exec", pod, "--", "sh", "-c", script);
         const topics = (args: string) => exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-topics.sh --bootstrap-server ${bootstrap} ${args}`);
-        return { cluster, h, k, fresh: { outputs, seconds: up.seconds }, bootstrap, exec, topics };
+        return { cluster, h, k, fresh: { outputs, seconds: up.seconds, pods: watcher }, bootstrap, exec, topics };
     })();
     return started;
 }
@@ -80,7 +81,6 @@ after(async function () {
 });
 
 export const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
-export const readySince = (p: any) => Date.parse(p.status.conditions.find((c: any) => c.type === "Ready").lastTransitionTime);
 
 export const show = (f: LoadFigures) =>
     `acked ${f.acked}, lost ${f.lost}, duplicates ${f.duplicates}, failed sends ${f.failedSends}, ` +

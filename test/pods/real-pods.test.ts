@@ -13,7 +13,7 @@ import { LoadFigures, readAll } from "../helpers/kafka-load";
 import { execCommand, kafkaGate } from "../../rollout/gates";
 import {
     CLIENT, KAFKA_BIN, KAFKA_IMAGE, Platform, SEED_DURABILITY, THROUGHPUT,
-    clearBrokerConfig, kubectl, kubectlJson, platform, pods, ready, readySince, results, setBrokerConfig, setPath, show, timedUp, underLoad,
+    clearBrokerConfig, kubectl, kubectlJson, platform, pods, ready, results, setBrokerConfig, setPath, show, timedUp, underLoad,
 } from "./platform";
 
 describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", function () {
@@ -40,8 +40,17 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         assert.ok([...zk, ...kafka].every(ready), "every pod Ready");
         // Each on its own node (required anti-affinity on three real nodes).
         assert.strictEqual(new Set(kafka.map((p: any) => p.spec.nodeName)).size, 3);
-        const ensembleReady = Math.max(...zk.map(readySince));
-        const firstBroker = Math.min(...kafka.map((p: any) => Date.parse(p.metadata.creationTimestamp)));
+        // From the watch during the up: the first moment all three servers were Ready at once, and
+        // the first broker pod's creation (a later readiness flap under load does not count).
+        const events = p.fresh.pods.events;
+        const zkReady = new Map<string, boolean>();
+        let ensembleReady = Infinity;
+        for (const e of events) {
+            if (!e.name.startsWith("zk-")) continue;
+            zkReady.set(e.name, e.ready && !e.terminating);
+            if (zkReady.size === 3 && [...zkReady.values()].every(Boolean)) { ensembleReady = e.at; break; }
+        }
+        const firstBroker = Math.min(...events.filter((e) => e.name.startsWith("kafka-")).map((e) => e.at));
         assert.ok(ensembleReady <= firstBroker, `a broker was created ${(ensembleReady - firstBroker) / 1000}s before the ensemble was Ready`);
         // The readiness is real: the servers form one quorum, one leader and two followers.
         const modes = await Promise.all(["zk-0", "zk-1", "zk-2"].map((p) => exec(p, "printf srvr | nc -w 2 127.0.0.1 2181 | sed -n 's/^Mode: //p'")));
