@@ -234,15 +234,23 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         const rows = samples.trim().split("\n").map((l) => l.split(" "));
         const serving = rows.map((row) => row.slice(1).filter((m) => m === "leader" || m === "follower").length);
         assert.ok(rows.length > 20, `only ${rows.length} samples`);
-        assert.ok(Math.min(...serving) >= 2, `the quorum was lost at ${rows[serving.findIndex((n) => n < 2)]?.join(" ")}`);
+        // The quorum is kept when a majority of the members is up at every moment: one server at a
+        // time leaves. When the leader itself restarts, the other two elect a new one, and for that
+        // moment none serves: measured (samples without a leader), not hidden.
+        const peakZkDown = zkWatch.maxNotReady("zk", 3);
+        assert.ok(peakZkDown <= 1, `${peakZkDown} ZooKeeper servers were down at once`);
+        const leaderless = rows.filter((row) => !row.includes("leader")).length;
         assert.deepStrictEqual(zkWatch.replacements(new Set([...zkBefore.values()].map((p) => p.uid))).map((x) => x.name), ["zk-2", "zk-1", "zk-0"]);
         const brokersAfter = (await kubectlJson(cluster, "get", "pods", "-l", "app=kafka")).items.map((p: any) => [p.metadata.uid, p.status.containerStatuses[0].restartCount]);
         assert.deepStrictEqual(brokersAfter, brokersBefore, "no broker restarted or was replaced");
         const ids = await exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/zookeeper-shell.sh zk-cs.default.svc.cluster.local:2181 ls /brokers/ids 2>/dev/null | tail -1`);
         assert.strictEqual(ids.trim(), "[0, 1, 2]");
         assert.strictEqual(r.figures.lost, 0, show(r.figures));
-        results.zookeeperRollout = { ...r.figures, samples: rows.length, fewestServing: Math.min(...serving) };
-        console.log(`      ${rows.length} samples, never fewer than ${Math.min(...serving)} of 3 serving; ${show(r.figures)}`);
+        results.zookeeperRollout = { ...r.figures, samples: rows.length, fewestServing: Math.min(...serving), samplesWithoutLeader: leaderless, peakServersDown: peakZkDown };
+        console.log(
+            `      ${rows.length} samples (1/s): at most ${peakZkDown} server down at once, fewest serving ${Math.min(...serving)}, ` +
+                `${leaderless} sample(s) without a leader (elections); no broker restarted, all three registered after; ${show(r.figures)}`,
+        );
     });
 
     it("g. the CPU change again with the seed's durability settings restored (kafka.brokerConfig), side by side", async () => {
