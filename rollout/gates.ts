@@ -181,8 +181,10 @@ export const execCommand: ExecFn = (command, args, timeoutMs, signal) =>
     new Promise((resolve) => {
         execFile(command, args, { timeout: timeoutMs, maxBuffer: 16 << 20, signal }, (err, stdout, stderr) => {
             const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-            const why = err && code === 1 && !stderr ? err.message : "";
-            resolve({ code, stdout: String(stdout), stderr: String(stderr) || why });
+            // Killed at the deadline, execFile's message is only "Command failed: <command line>".
+            const killed = err && (err as { killed?: boolean }).killed && !signal?.aborted;
+            const why = killed ? `no answer within ${timeoutMs / 1000} s (${command} killed)` : err && code === 1 && !stderr ? err.message : "";
+            resolve({ code, stdout: String(stdout), stderr: killed ? why : String(stderr) || why });
         });
     });
 

@@ -300,7 +300,7 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         assert.match(missing.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-9 failed \(exit 1\): Error from server \(NotFound\): pods "kafka-9" not found/);
         const slow = await gate({ execTimeoutMs: 1500 }).check(target);
         assert.strictEqual(slow.passed, false);
-        assert.match(slow.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 failed/);
+        assert.match(slow.reason!, /kafka-topics\.sh --under-replicated-partitions in kafka-0 failed \(exit 1\): no answer within 1\.5 s \(kubectl killed\)/);
         results.kafkaGate = { stoppedBroker: reason, failuresBefore: seen.length - 1, missingPod: missing.reason, timeout: slow.reason };
         // Back in sync before the next scenario.
         const until = Date.now() + 300_000;

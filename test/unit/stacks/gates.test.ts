@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ExecFn, Gate, KAFKA_GATE_MARKER, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../rollout/gates";
+import { ExecFn, Gate, KAFKA_GATE_MARKER, execCommand, kafkaGate, kafkaTopicsArgs, kubernetesGate, offGate, parseDescribe, runGate } from "../../../rollout/gates";
 import { FakeCluster, instantSleep, tickingClock } from "./fakes";
 
 // What kafka-topics.sh 3.9.1 prints (test/fixtures/kafka-topics-3.9.1/README.md), and the log noise
@@ -189,6 +189,16 @@ describe("rollout gates", () => {
         it("reports a gate that is turned off as off, saying by what, without checking", async () => {
             const outcome = await runGate(offGate("kafka", "partitions", "--kafka-gate off"), { partition: 0, replicas: 3 }, { timeoutSeconds: 1 });
             assert.deepStrictEqual(outcome, { gate: "kafka", result: "off", reason: "turned off (--kafka-gate off)", elapsedSeconds: 0, attempts: 0 });
+        });
+    });
+
+    describe("execCommand (the real child process behind the kafka gate)", () => {
+        it("says a command killed at its deadline gave no answer in time, rather than only 'Command failed'", async () => {
+            assert.deepStrictEqual(await execCommand("sleep", ["5"], 200), { code: 1, stdout: "", stderr: "no answer within 0.2 s (sleep killed)" });
+        });
+
+        it("passes a command's own exit code and stderr through", async () => {
+            assert.deepStrictEqual(await execCommand("sh", ["-c", "echo out; echo err >&2; exit 3"], 5000), { code: 3, stdout: "out\n", stderr: "err\n" });
         });
     });
 });
