@@ -5,7 +5,14 @@
 //
 //   scripts/env.sh npx ts-node -T bench/rollout.ts [--replicas 3] [--stages 3,2,1,0] [--rounds 2]
 //   scripts/env.sh npx ts-node -T bench/rollout.ts --replicas 100 --stages 100,99,90,50,0 --rounds 1
-import { TestCluster, kubectl, startCluster } from "../test/helpers/cluster";
+//   scripts/env.sh npx ts-node -T bench/rollout.ts --real-nodes [--rounds 1]
+//
+// --real-nodes: three real nodes (root), real brokers with the local images, side by side for
+// kafka.readiness serving and in-sync. The physical limit there is what the brokers need: the sum
+// of each broker's time from going down to back in every ISR, sampled once a second with the
+// in-sync probe from a client pod.
+import { PodWatcher, TestCluster, kubectl, kubectlWaiting, pods, startCluster } from "../test/helpers/cluster";
+import { IsrSampler, startClientPod } from "../test/helpers/kafka-load";
 import { StackHandle, newStack, setPath } from "../test/helpers/engine";
 import { KubeAccess, readStage } from "../rollout/kube";
 import { waitFor } from "../rollout/wait";
@@ -65,7 +72,76 @@ function median(xs: number[]): number {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+const LOCAL_KAFKA = "kafka-platform.local/kafka:3.9.1";
+const LOCAL_ZK = "kafka-platform.local/zookeeper:3.9.3";
+
+/** One timed rollout on real brokers, with each broker's down → in-sync time. */
+async function timedReal(cluster: TestCluster, sampler: IsrSampler, rollout: () => Promise<void>) {
+    const known = new Set([...(await pods(cluster, "default", "app=kafka")).values()].map((p) => p.uid));
+    const watcher = new PodWatcher(cluster, "default", "app=kafka");
+    await watcher.ready(3);
+    const started = Date.now();
+    await rollout();
+    await sampler.allInSync();
+    const seconds = (Date.now() - started) / 1000;
+    watcher.stop();
+    const down = [...watcher.terminations(known).entries()].sort((a, b) => a[1] - b[1]);
+    const perBroker = sampler.downToInSync(down);
+    return { seconds, limit: Object.values(perBroker).reduce((a, b) => a + b, 0), perBroker };
+}
+
+async function realNodes() {
+    console.log(`rollout benchmark on 3 real nodes: kafka.readiness serving and in-sync, stack config + up against kubectl patch, stages ${stages.join(" -> ")}, ${rounds} round(s)`);
+    const cluster = await startCluster({ realNodes: 3 });
+    const h = await newStack(
+        "bench",
+        { kafka: { replicas: 3, partition: 0, cpu: "500m", image: LOCAL_KAFKA, rolloutTimeoutSeconds: 1200 }, zookeeper: { replicas: 3, image: LOCAL_ZK }, topics: [{ name: "test", partitions: 3 }] },
+        { env: { KUBECONFIG: cluster.kubeconfig }, extra: { "kubernetes:kubeconfig": cluster.kubeconfig } },
+    );
+    const k = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...a: string[]) => kubectl(cluster, ...a) };
+    try {
+        await h.stack.up();
+        await startClientPod(k, "bench-client", LOCAL_KAFKA);
+        const sampler = new IsrSampler(k, "bench-client");
+        const rows: string[] = [];
+        let cpu = 400;
+        for (const readiness of ["serving", "in-sync"]) {
+            await setPath(h.stack, "kafka.readiness", readiness);
+            await h.stack.up();
+            await sampler.allInSync();
+            for (let round = 0; round < rounds; round++) {
+                const a = await timedReal(cluster, sampler, async () => {
+                    await viaPulumi(h, `${cpu--}m`);
+                });
+                const b = await timedReal(cluster, sampler, async () => {
+                    const c = `${cpu--}m`;
+                    await viaKubectl(cluster, c);
+                    await kubectlWaiting(cluster, 1_260_000, "rollout", "status", "sts/kafka", "--timeout=1200s");
+                    // The stack says the same as the cluster now, so the next `up` changes nothing.
+                    await setPath(h.stack, "kafka.cpu", c);
+                    await setPath(h.stack, "kafka.partition", "0");
+                });
+                await h.stack.refresh();
+                const row =
+                    `${readiness.padEnd(8)} round ${round + 1}: up ${a.seconds.toFixed(1)}s (limit ${a.limit.toFixed(1)}s, ratio ${(a.seconds / a.limit).toFixed(2)}), ` +
+                    `kubectl ${b.seconds.toFixed(1)}s (limit ${b.limit.toFixed(1)}s, ratio ${(b.seconds / b.limit).toFixed(2)}); up/kubectl ${(a.seconds / b.seconds).toFixed(2)}; ` +
+                    `down → in sync per broker, up: ${JSON.stringify(a.perBroker)}`;
+                rows.push(row);
+                console.log(row);
+            }
+        }
+        await sampler.stop();
+        console.log("");
+        console.log(`staged rollout ${stages.join("->")} of 3 real brokers (limit = sum of each broker's down → in-sync time):`);
+        for (const r of rows) console.log(`  ${r}`);
+    } finally {
+        h.project.cleanup();
+        await cluster.stop();
+    }
+}
+
 async function main() {
+    if (process.argv.includes("--real-nodes")) return realNodes();
     const nodes = replicas;
     console.log(`rollout benchmark: ${replicas} brokers on ${nodes} fake nodes, stages ${stages.join(" -> ")}, ${rounds} round(s)`);
     console.log(`pod delays: delete ${DELETE_S}s, start ${START_S}s, ready ${READY_S}s`);

@@ -4,6 +4,8 @@
 // (acknowledged but not read back), duplicates, failed sends, NOT_ENOUGH_REPLICAS responses the
 // producer retried, and the longest stall (the longest time without an acknowledgement).
 import { ChildProcess, spawn } from "child_process";
+import { inSyncProbeScript } from "../../components/kafka-readiness";
+import { KAFKA_PORTS } from "../../components/kafka-spec";
 
 export interface Kube {
     kubeconfig: string;
@@ -142,4 +144,73 @@ export function figures(run: { events: SendEvent[]; stderr: string; durationMs: 
         consumed: consumed.length,
         durationMs: run.durationMs,
     };
+}
+
+export interface Sample { at: number; broker: number; state: "in-sync" | "behind" | "down" }
+
+/**
+ * Every second, the in-sync probe (components/kafka-readiness.ts) against each broker's DNS name
+ * from a client pod: the ISR membership of every broker over time, at a few ms per sample.
+ */
+export class IsrSampler {
+    readonly samples: Sample[] = [];
+    private proc: ChildProcess;
+    private buffer = "";
+
+    constructor(private readonly k: Kube, private readonly pod: string) {
+        const probe = (n: number) => inSyncProbeScript(KAFKA_PORTS.server, String(n), `kafka-${n}.kafka-hs.${k.namespace}.svc.cluster.local`);
+        const loop =
+            `rm -f /tmp/stop-isr; while [ ! -e /tmp/stop-isr ]; do for n in 0 1 2; do ` +
+            `t=$(date +%s%3N); out=$(timeout 4 bash /tmp/probe-$n.sh 2>&1); rc=$?; echo "$t $n $rc $out"; done; sleep 1; done`;
+        const setup = [0, 1, 2].map((n) => `cat > /tmp/probe-${n}.sh <<'PROBE'\n${probe(n)}\nPROBE`).join("\n");
+        this.proc = spawn("kubectl", ["--kubeconfig", k.kubeconfig, "-n", k.namespace, "exec", pod, "--", "bash", "-c", `${setup}\n${loop}`], { stdio: ["ignore", "pipe", "inherit"] });
+        this.proc.stdout!.on("data", (d: Buffer) => {
+            this.buffer += d;
+            const lines = this.buffer.split("\n");
+            this.buffer = lines.pop()!;
+            for (const l of lines) {
+                const m = /^(\d+) (\d) (\d+) (.*)$/.exec(l);
+                if (!m) continue;
+                const state = m[3] === "0" ? "in-sync" : /not in the ISR/.test(m[4]) ? "behind" : "down";
+                this.samples.push({ at: Number(m[1]), broker: Number(m[2]), state });
+            }
+        });
+    }
+
+    /** The last state of `broker` sampled at or before `at`. */
+    stateAt(broker: number, at: number): Sample["state"] | undefined {
+        return this.samples.filter((s) => s.broker === broker && s.at <= at).pop()?.state;
+    }
+
+    /** Until every broker is in sync (the starting point of a run). */
+    async allInSync(timeoutMs = 600_000) {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+            const last = [0, 1, 2].map((b) => this.samples.filter((s) => s.broker === b).pop()?.state);
+            if (last.every((s) => s === "in-sync")) return;
+            if (Date.now() > until) throw new Error(`brokers not in sync: ${last.join(", ")}`);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+
+    async stop() {
+        await this.k.kubectl("exec", this.pod, "--", "touch", "/tmp/stop-isr");
+        await new Promise((r) => (this.proc.exitCode !== null ? r(undefined) : this.proc.on("exit", r)));
+    }
+
+    /**
+     * Per broker taken down at `at` (name → time): seconds until it was back in every ISR (the
+     * first in-sync sample after one that was not).
+     */
+    downToInSync(down: Array<[string, number]>): Record<string, number> {
+        const out: Record<string, number> = {};
+        for (const [pod, at] of down) {
+            const broker = Number(pod.split("-").pop());
+            const mine = this.samples.filter((x) => x.broker === broker && x.at > at);
+            const firstOut = mine.findIndex((x) => x.state !== "in-sync");
+            const back = firstOut < 0 ? undefined : mine.slice(firstOut).find((x) => x.state === "in-sync");
+            if (back) out[pod] = Math.round((back.at - at) / 100) / 10;
+        }
+        return out;
+    }
 }

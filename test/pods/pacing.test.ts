@@ -13,6 +13,7 @@
 import * as assert from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { inSyncProbeScript, servingProbeScript } from "../../components/kafka-readiness";
+import { IsrSampler } from "../helpers/kafka-load";
 import { KAFKA_HOME, KAFKA_PORTS } from "../../components/kafka-spec";
 import {
     CLIENT, KAFKA_BIN, LoadRun, Platform, SEED_DURABILITY,
@@ -26,56 +27,6 @@ const THROTTLE = 2 * INCOMING;
 
 type Method = "up" | "patch" | "drain";
 type Readiness = "serving" | "in-sync";
-
-interface Sample { at: number; broker: number; state: "in-sync" | "behind" | "down" }
-
-/** Every second, the in-sync probe against each broker from the client pod. */
-class IsrSampler {
-    readonly samples: Sample[] = [];
-    private proc: ChildProcess;
-    private buffer = "";
-
-    constructor(p: Platform) {
-        const probe = (n: number) => inSyncProbeScript(KAFKA_PORTS.server, String(n), `kafka-${n}.kafka-hs.default.svc.cluster.local`);
-        const loop =
-            `rm -f /tmp/stop-isr; while [ ! -e /tmp/stop-isr ]; do for n in 0 1 2; do ` +
-            `t=$(date +%s%3N); out=$(timeout 4 bash /tmp/probe-$n.sh 2>&1); rc=$?; echo "$t $n $rc $out"; done; sleep 1; done`;
-        const setup = [0, 1, 2].map((n) => `cat > /tmp/probe-${n}.sh <<'PROBE'\n${probe(n)}\nPROBE`).join("\n");
-        this.proc = spawn("kubectl", ["--kubeconfig", p.cluster.kubeconfig, "exec", CLIENT, "--", "bash", "-c", `${setup}\n${loop}`], { stdio: ["ignore", "pipe", "inherit"] });
-        this.proc.stdout!.on("data", (d: Buffer) => {
-            this.buffer += d;
-            const lines = this.buffer.split("\n");
-            this.buffer = lines.pop()!;
-            for (const l of lines) {
-                const m = /^(\d+) (\d) (\d+) (.*)$/.exec(l);
-                if (!m) continue;
-                const state = m[3] === "0" ? "in-sync" : /not in the ISR/.test(m[4]) ? "behind" : "down";
-                this.samples.push({ at: Number(m[1]), broker: Number(m[2]), state });
-            }
-        });
-    }
-
-    /** The last state of `broker` sampled at or before `at`. */
-    stateAt(broker: number, at: number): Sample["state"] | undefined {
-        return this.samples.filter((s) => s.broker === broker && s.at <= at).pop()?.state;
-    }
-
-    /** Until every broker is in sync (the starting point of a run). */
-    async allInSync(timeoutMs = 600_000) {
-        const until = Date.now() + timeoutMs;
-        for (;;) {
-            const last = [0, 1, 2].map((b) => this.samples.filter((s) => s.broker === b).pop()?.state);
-            if (last.every((s) => s === "in-sync")) return;
-            if (Date.now() > until) throw new Error(`brokers not in sync: ${last.join(", ")}`);
-            await new Promise((r) => setTimeout(r, 1000));
-        }
-    }
-
-    async stop(p: Platform) {
-        await p.exec(CLIENT, "touch /tmp/stop-isr");
-        await new Promise((r) => (this.proc.exitCode !== null ? r(undefined) : this.proc.on("exit", r)));
-    }
-}
 
 interface PacingFigures {
     acked: number; lost: number; duplicates: number; failedSends: number; notEnoughReplicas: number; longestStallSeconds: number;
@@ -98,7 +49,7 @@ describe("pacing: in-sync readiness against the seed's probe, with a catch-up sl
     before(async () => {
         p = await platform();
         await configs(`--entity-type brokers --entity-default --add-config leader.replication.throttled.rate=${THROTTLE},follower.replication.throttled.rate=${THROTTLE}`);
-        sampler = new IsrSampler(p);
+        sampler = new IsrSampler(p.k, CLIENT);
     });
 
     /** A topic of its own per run (its numbers start at 0), every replica throttled while out of the ISR. */
@@ -109,7 +60,7 @@ describe("pacing: in-sync readiness against the seed's probe, with a catch-up sl
         return topic;
     }
     after(async () => {
-        await sampler?.stop(p);
+        await sampler?.stop();
         await clearBrokerConfig(p.h);
     });
 
@@ -184,12 +135,9 @@ describe("pacing: in-sync readiness against the seed's probe, with a catch-up sl
         }
         // Order of going down: the watch's terminations (a drain's evictions included).
         const down = [...run.terminatedAt.entries()].filter(([, at]) => at >= started).sort((a, b) => a[1] - b[1]);
+        const downToInSync = sampler.downToInSync(down);
         let violations = 0;
-        const downToInSync: Record<string, number> = {};
-        down.forEach(([pod, at], i) => {
-            const broker = Number(pod.split("-").pop());
-            const back = sampler.samples.find((s) => s.broker === broker && s.at > at + 1000 && s.state === "in-sync" && sampler.samples.some((x) => x.broker === broker && x.at > at && x.at < s.at && x.state !== "in-sync"));
-            if (back) downToInSync[pod] = Math.round((back.at - at) / 100) / 10;
+        down.forEach(([, at], i) => {
             if (i === 0) return;
             const prev = Number(down[i - 1][0].split("-").pop());
             if (sampler.stateAt(prev, at) !== "in-sync") violations++;

@@ -310,6 +310,29 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         }
     });
 
+    it("i. a broker JVM killed with SIGKILL: NodeExists until its ZooKeeper session expires, then back by the kubelet's back-off", async () => {
+        const before = await kubectlJson(cluster, "get", "pod", "kafka-1");
+        const restarts = before.status.containerStatuses[0].restartCount;
+        const pid = await new Promise<string>((res) => execFile("pgrep", ["-f", "kafka\\.Kafka .*broker\\.id=1( |$)"], (_e, out) => res(String(out).trim())));
+        assert.match(pid, /^\d+$/, `one kafka-1 JVM on this machine, got ${JSON.stringify(pid)}`);
+        const t = Date.now();
+        process.kill(Number(pid), "SIGKILL");
+        let p1: any;
+        for (;;) {
+            p1 = await kubectlJson(cluster, "get", "pod", "kafka-1");
+            if (p1.status.containerStatuses[0].restartCount > restarts && ready(p1)) break;
+            if (Date.now() - t > 300_000) throw new Error("kafka-1 did not come back Ready");
+            await new Promise((r) => setTimeout(r, 2000));
+        }
+        const restarted = p1.status.containerStatuses[0].restartCount - restarts;
+        // The container that exited right after the kill saw its old registration still there.
+        const previous = restarted > 1 ? await kubectl(cluster, "logs", "kafka-1", "--previous").catch(() => "") : "";
+        const nodeExists = /NodeExists/.test(previous);
+        results.sigkill = { restarts: restarted, backSeconds: Math.round((Date.now() - t) / 1000), nodeExistsSeen: nodeExists };
+        console.log(`      back Ready in ${((Date.now() - t) / 1000).toFixed(0)}s after ${restarted} restart(s); NodeExists in the previous container's log: ${nodeExists}`);
+        assert.strictEqual(p1.metadata.uid, before.metadata.uid, "the same pod, restarted in place");
+    });
+
     after(async () => {
         // The seed's settings were for (g) only: the next file starts from the platform's defaults.
         await clearBrokerConfig(h);
