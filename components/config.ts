@@ -66,6 +66,18 @@ const pattern = (re: RegExp, what: string) =>
         }
     }) as unknown as z.ZodType<string>;
 
+/** One of a few words, each explained in the error: `got "x"; expected "a" (why) or "b" (why)`. */
+const oneOf = <T extends string>(choices: Record<T, string>, fallback: T) =>
+    z
+        .any()
+        .superRefine((v, ctx) => {
+            if (!Object.prototype.hasOwnProperty.call(choices, v as string) || typeof v !== "string") {
+                const expected = Object.entries<string>(choices).map(([word, why]) => `"${word}" (${why})`).join(" or ");
+                ctx.addIssue({ code: z.ZodIssueCode.custom, message: `got ${show(v)}; expected ${expected}` });
+            }
+        })
+        .default(fallback) as unknown as z.ZodDefault<z.ZodType<T>>;
+
 const timeoutSeconds = integer(1, "a whole number of seconds, at least 1");
 
 /** A broker property value: strings as they are, numbers only where JavaScript holds them exactly. */
@@ -100,29 +112,12 @@ const zookeeperSchema = z.object(statefulSetFields("pod", DEFAULT_ZOOKEEPER_IMAG
 const kafkaSchema = z
     .object({
         ...statefulSetFields("broker", DEFAULT_KAFKA_IMAGE),
-        antiAffinity: z
-            .any()
-            .superRefine((v, ctx) => {
-                if (v !== "required" && v !== "preferred") {
-                    ctx.addIssue({
-                        code: z.ZodIssueCode.custom,
-                        message: `got ${show(v)}; expected "required" (one broker per node) or "preferred" (single-node dev clusters)`,
-                    });
-                }
-            })
-            .default("required") as unknown as z.ZodDefault<z.ZodType<"required" | "preferred">>,
+        antiAffinity: oneOf<"required" | "preferred">({ required: "one broker per node", preferred: "single-node dev clusters" }, "required"),
         brokerConfig: z.record(brokerValue).default({}),
-        readiness: z
-            .any()
-            .superRefine((v, ctx) => {
-                if (v !== "in-sync" && v !== "serving") {
-                    ctx.addIssue({
-                        code: z.ZodIssueCode.custom,
-                        message: `got ${show(v)}; expected "in-sync" (Ready once the broker is in the ISR of every partition it hosts) or "serving" (the seed's probe: it answers API versions)`,
-                    });
-                }
-            })
-            .default("in-sync") as unknown as z.ZodDefault<z.ZodType<KafkaReadiness>>,
+        readiness: oneOf<KafkaReadiness>(
+            { "in-sync": "Ready once the broker is in the ISR of every partition it hosts", serving: "the seed's probe: it answers API versions" },
+            "in-sync",
+        ),
     })
     .strict()
     .default({});
