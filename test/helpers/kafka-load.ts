@@ -104,7 +104,7 @@ export class Producer {
 
     /** Stop it the way an operator would (SIGTERM): its shutdown hook flushes and reports. */
     async stop(): Promise<{ events: SendEvent[]; stderr: string; durationMs: number }> {
-        await this.k.kubectl("exec", this.pod, "--", "sh", "-c", "kill -TERM $(pgrep -f VerifiableProducer) 2>/dev/null; true").catch(() => undefined);
+        await this.k.kubectl("exec", this.pod, "--", "sh", "-c", "kill -TERM $(pgrep -f '[V]erifiableProducer') 2>/dev/null; true").catch(() => undefined);
         await Promise.race([this.exited, new Promise((r) => setTimeout(r, 60_000))]);
         if (this.proc && this.proc.exitCode === null) this.proc.kill("SIGKILL");
         return { events: this.events(), stderr: this.err, durationMs: Date.now() - this.started };

@@ -130,7 +130,8 @@ describe("pacing: in-sync readiness against the seed's probe, with a catch-up sl
                 await sampler.allInSync();
             });
         } finally {
-            await p.exec(CLIENT, "pkill -f ProducerPerformance; true");
+            // "[P]" so the pattern does not match this shell's own command line (pkill would kill it).
+            await p.exec(CLIENT, "pkill -f '[P]roducerPerformance'; true");
             perf.kill();
         }
         // Order of going down: the watch's terminations (a drain's evictions included).
