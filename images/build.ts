@@ -168,45 +168,55 @@ function makeContext(opts: EnsureImagesOptions): Context {
   };
 }
 
-function kafkaPlan(ctx: Context, version: string): ImagePlan {
-  checkVersion('Kafka', version);
-  const line = kafkaLine(version);
-  const pomTemplate = fs.readFileSync(path.join(IMAGES_DIR, 'kafka', `pom-${line}.xml`), 'utf8');
-  const jarsKey = `kafka-${version}-${sha256(pomTemplate).slice(0, 8)}`;
-  const hash = inputHash(ctx, 'kafka', [version, jarsKey]);
-  const ref = `${REGISTRY}/kafka:${version}`;
-  const archive = path.join(ctx.cache, 'archives', `kafka-${version}-${hash}.tar`);
+/**
+ * A JVM image on the shared base: its jars resolved by Maven from `pomTemplate`, one app layer
+ * over the base, cached by every input's hash.
+ */
+function jvmImagePlan(
+  ctx: Context,
+  name: 'kafka' | 'zookeeper',
+  version: string,
+  pomTemplate: string,
+  pomVars: Record<string, string>,
+  layerOf: (jars: Jars, base: BaseRootfs) => Layer,
+  configOf: (layers: Layer[]) => object,
+): ImagePlan {
+  const jarsKey = `${name}-${version}-${sha256(pomTemplate).slice(0, 8)}`;
+  const hash = inputHash(ctx, name, [version, jarsKey]);
+  const ref = `${REGISTRY}/${name}:${version}`;
+  const archive = path.join(ctx.cache, 'archives', `${name}-${version}-${hash}.tar`);
   return {
     ref,
     archive,
     build: async () => {
       const base = await ensureBase(ctx);
-      const jars = await ensureJars(ctx, jarsKey, pomTemplate, { KAFKA_VERSION: version }, 'kafka');
-      const layer = buildKafkaLayer(ctx, version, line, jars, base);
-      writeDockerArchive(archive, ref, [base.layer, layer], kafkaConfig(version, [base.layer, layer]));
+      const jars = await ensureJars(ctx, jarsKey, pomTemplate, pomVars, name);
+      const layer = layerOf(jars, base);
+      writeDockerArchive(archive, ref, [base.layer, layer], configOf([base.layer, layer]));
       fs.rmSync(layer.path, { force: true });
     },
   };
 }
 
+function kafkaPlan(ctx: Context, version: string): ImagePlan {
+  checkVersion('Kafka', version);
+  const line = kafkaLine(version);
+  const pomTemplate = fs.readFileSync(path.join(IMAGES_DIR, 'kafka', `pom-${line}.xml`), 'utf8');
+  return jvmImagePlan(
+    ctx, 'kafka', version, pomTemplate, { KAFKA_VERSION: version },
+    (jars, base) => buildKafkaLayer(ctx, version, line, jars, base),
+    (layers) => kafkaConfig(version, layers),
+  );
+}
+
 function zookeeperPlan(ctx: Context, version: string): ImagePlan {
   checkVersion('ZooKeeper', version);
   const pomTemplate = fs.readFileSync(path.join(IMAGES_DIR, 'zookeeper', 'pom.xml.tmpl'), 'utf8');
-  const jarsKey = `zookeeper-${version}-${sha256(pomTemplate).slice(0, 8)}`;
-  const hash = inputHash(ctx, 'zookeeper', [version, jarsKey]);
-  const ref = `${REGISTRY}/zookeeper:${version}`;
-  const archive = path.join(ctx.cache, 'archives', `zookeeper-${version}-${hash}.tar`);
-  return {
-    ref,
-    archive,
-    build: async () => {
-      const base = await ensureBase(ctx);
-      const jars = await ensureJars(ctx, jarsKey, pomTemplate, { ZK_VERSION: version }, 'zookeeper');
-      const layer = buildZookeeperLayer(ctx, version, jars, base);
-      writeDockerArchive(archive, ref, [base.layer, layer], zookeeperConfig(version, [base.layer, layer]));
-      fs.rmSync(layer.path, { force: true });
-    },
-  };
+  return jvmImagePlan(
+    ctx, 'zookeeper', version, pomTemplate, { ZK_VERSION: version },
+    (jars, base) => buildZookeeperLayer(ctx, version, jars, base),
+    (layers) => zookeeperConfig(version, layers),
+  );
 }
 
 function pausePlan(ctx: Context): ImagePlan {
