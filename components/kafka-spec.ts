@@ -115,7 +115,7 @@ export function kafkaStartScript(a: KafkaSpecArgs): string {
  */
 export function kafkaReadinessProbe(readiness: KafkaConfig["readiness"]) {
     return readiness === "in-sync"
-        ? { exec: { command: ["bash", "-c", inSyncProbeScript(KAFKA_PORTS.server)] }, initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 4 }
+        ? shellProbe(inSyncProbeScript(KAFKA_PORTS.server), { initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 4 }, "bash")
         : shellProbe(servingProbeScript(KAFKA_HOME, KAFKA_PORTS.server), { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10 });
 }
 

@@ -77,9 +77,13 @@ export function rollingUpdate(partition: number) {
     return { type: "RollingUpdate", rollingUpdate: { partition } };
 }
 
-/** An exec probe running a shell snippet. */
-export function shellProbe(script: string, opts: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold?: number }) {
-    return { exec: { command: ["sh", "-c", script] }, ...opts };
+/** An exec probe running a shell snippet, in `sh` unless it needs bash (for /dev/tcp). */
+export function shellProbe(
+    script: string,
+    opts: { initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold?: number },
+    shell: "sh" | "bash" = "sh",
+) {
+    return { exec: { command: [shell, "-c", script] }, ...opts };
 }
 
 /** A short, stable hash of config file contents, for a pod template annotation that rolls pods when they change. */
