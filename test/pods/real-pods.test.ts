@@ -265,6 +265,13 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         assert.ok(r.figures.acked > THROUGHPUT * 30);
     });
 
+    /** The host pid of broker `id`'s JVM (the real nodes' containers are processes of this machine). */
+    async function brokerJvm(id: number): Promise<string> {
+        const pid = await new Promise<string>((res) => execFile("pgrep", ["-f", `kafka\\.Kafka .*broker\\.id=${id}( |$)`], (_e, out) => res(String(out).trim())));
+        assert.match(pid, /^\d+$/, `one kafka-${id} JVM on this machine, got ${JSON.stringify(pid)}`);
+        return pid;
+    }
+
     it("h. the driver's Kafka gate on real brokers: healthy, a stopped broker's partitions, kubectl's own errors, a timeout", async () => {
         const gate = (o: { pod?: string; execTimeoutMs?: number } = {}) =>
             kafkaGate({ namespace: "default", kubectlArgs: ["--kubeconfig", cluster.kubeconfig], exec: execCommand, ...o });
@@ -273,8 +280,7 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
 
         // kafka-2's JVM stopped from the host (SIGSTOP; the node is this machine): its socket still
         // accepts, so liveness holds, and after replica.lag.time.max.ms (30 s) it leaves the ISRs.
-        const pid = (await new Promise<string>((res) => execFile("pgrep", ["-f", "kafka\\.Kafka .*broker\\.id=2( |$)"], (_e, out) => res(String(out).trim()))));
-        assert.match(pid, /^\d+$/, `one kafka-2 JVM on this machine, got ${JSON.stringify(pid)}`);
+        const pid = await brokerJvm(2);
         process.kill(Number(pid), "SIGSTOP");
         // Until its ZooKeeper session expires the admin client may still pick kafka-2 and time out
         // (a failed gate too, with kafka-topics.sh's own error); then the metadata lists its partitions.
@@ -313,8 +319,7 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
     it("i. a broker JVM killed with SIGKILL: NodeExists until its ZooKeeper session expires, then back by the kubelet's back-off", async () => {
         const before = await kubectlJson(cluster, "get", "pod", "kafka-1");
         const restarts = before.status.containerStatuses[0].restartCount;
-        const pid = await new Promise<string>((res) => execFile("pgrep", ["-f", "kafka\\.Kafka .*broker\\.id=1( |$)"], (_e, out) => res(String(out).trim())));
-        assert.match(pid, /^\d+$/, `one kafka-1 JVM on this machine, got ${JSON.stringify(pid)}`);
+        const pid = await brokerJvm(1);
         const t = Date.now();
         process.kill(Number(pid), "SIGKILL");
         let p1: any;
