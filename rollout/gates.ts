@@ -176,7 +176,10 @@ export function kubernetesGate(a: KubernetesGateArgs): Gate {
 /** Runs a command (kubectl) and returns its output; injected in tests. Never rejects on exit codes. */
 export type ExecFn = (command: string, args: string[], timeoutMs: number, signal?: AbortSignal) => Promise<{ code: number; stdout: string; stderr: string }>;
 
-/** child_process.execFile as an ExecFn. */
+/**
+ * child_process.execFile as an ExecFn. The gate execs through kubectl, not client-node's Exec:
+ * kubectl's output and error texts are what the real-pod tier proved on real brokers.
+ */
 export const execCommand: ExecFn = (command, args, timeoutMs, signal) =>
     new Promise((resolve) => {
         execFile(command, args, { timeout: timeoutMs, maxBuffer: 16 << 20, signal }, (err, stdout, stderr) => {

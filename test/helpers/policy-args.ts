@@ -74,8 +74,11 @@ const throwNotApplicable = (reason?: string): never => {
     throw new NotApplicable(reason);
 };
 
-/** ResourceValidationArgs for one resource, with `config` as what getConfig() returns. */
-export function resourceArgs(input: ResourceInput, config: object = {}): ResourceValidationArgs {
+/**
+ * A resource as a policy sees it, in either of @pulumi/policy's two shapes (ResourceValidationArgs,
+ * a PolicyResource): props behind the pack's proxy, its name, URN, options and the type checks.
+ */
+function resourceView(input: ResourceInput) {
     const props = unknownCheckingProxy(input.props);
     const name = nameOf(input);
     return {
@@ -84,9 +87,18 @@ export function resourceArgs(input: ResourceInput, config: object = {}): Resourc
         urn: input.urn ?? urnOf(input.type, name),
         name,
         opts: resourceOptions(input.opts),
+        isType: (resourceClass: any) => isTypeOf(input.type, resourceClass),
+        asType: (resourceClass: any) => (isTypeOf(input.type, resourceClass) ? props : undefined),
+    };
+}
+
+/** ResourceValidationArgs for one resource, with `config` as what getConfig() returns. */
+export function resourceArgs(input: ResourceInput, config: object = {}): ResourceValidationArgs {
+    const view = resourceView(input);
+    return {
+        ...view,
+        asType: view.asType as ResourceValidationArgs["asType"],
         stackTags: new Map(),
-        isType: (resourceClass) => isTypeOf(input.type, resourceClass),
-        asType: ((resourceClass: any) => (isTypeOf(input.type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
         getConfig: <T extends object>() => ({ ...config }) as T,
         notApplicable: throwNotApplicable,
     };
@@ -94,19 +106,8 @@ export function resourceArgs(input: ResourceInput, config: object = {}): Resourc
 
 /** A PolicyResource, as StackValidationArgs.resources holds them. */
 export function policyResource(input: ResourceInput): PolicyResource {
-    const props = unknownCheckingProxy(input.props);
-    const name = nameOf(input);
-    return {
-        type: input.type,
-        props,
-        urn: input.urn ?? urnOf(input.type, name),
-        name,
-        opts: resourceOptions(input.opts),
-        dependencies: [],
-        propertyDependencies: {},
-        isType: (resourceClass) => isTypeOf(input.type, resourceClass),
-        asType: ((resourceClass: any) => (isTypeOf(input.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
-    };
+    const view = resourceView(input);
+    return { ...view, asType: view.asType as PolicyResource["asType"], dependencies: [], propertyDependencies: {} };
 }
 
 export function stackArgs(resources: Array<ResourceInput | PolicyResource>, config: object = {}): StackValidationArgs {
