@@ -149,8 +149,8 @@ export function figures(run: { events: SendEvent[]; stderr: string; durationMs: 
 export interface Sample { at: number; broker: number; state: "in-sync" | "behind" | "down" }
 
 /**
- * Every second, the in-sync probe (components/kafka-readiness.ts) against each broker's DNS name
- * from a client pod: the ISR membership of every broker over time, at a few ms per sample.
+ * About twice a second, the in-sync probe (components/kafka-readiness.ts) against each broker's DNS
+ * name from a client pod: the ISR membership of every broker over time, at a few ms per sample.
  */
 export class IsrSampler {
     readonly samples: Sample[] = [];
@@ -161,7 +161,7 @@ export class IsrSampler {
         const probe = (n: number) => inSyncProbeScript(KAFKA_PORTS.server, String(n), `kafka-${n}.kafka-hs.${k.namespace}.svc.cluster.local`);
         const loop =
             `rm -f /tmp/stop-isr; while [ ! -e /tmp/stop-isr ]; do for n in 0 1 2; do ` +
-            `t=$(date +%s%3N); out=$(timeout 4 bash /tmp/probe-$n.sh 2>&1); rc=$?; echo "$t $n $rc $out"; done; sleep 1; done`;
+            `t=$(date +%s%3N); out=$(timeout 4 bash /tmp/probe-$n.sh 2>&1); rc=$?; echo "$t $n $rc $out"; done; sleep 0.5; done`;
         const setup = [0, 1, 2].map((n) => `cat > /tmp/probe-${n}.sh <<'PROBE'\n${probe(n)}\nPROBE`).join("\n");
         this.proc = spawn("kubectl", ["--kubeconfig", k.kubeconfig, "-n", k.namespace, "exec", pod, "--", "bash", "-c", `${setup}\n${loop}`], { stdio: ["ignore", "pipe", "inherit"] });
         this.proc.stdout!.on("data", (d: Buffer) => {
@@ -177,9 +177,23 @@ export class IsrSampler {
         });
     }
 
-    /** The last state of `broker` sampled at or before `at`. */
-    stateAt(broker: number, at: number): Sample["state"] | undefined {
-        return this.samples.filter((s) => s.broker === broker && s.at <= at).pop()?.state;
+    /**
+     * The state of `broker` in the last sample at or before `at` and in the first one after it. A
+     * state between two samples is known only when both agree: a broker seen behind just before
+     * `at` and in sync just after may have rejoined its ISRs at any moment in between.
+     */
+    around(broker: number, at: number): { before?: Sample["state"]; after?: Sample["state"] } {
+        const mine = this.samples.filter((s) => s.broker === broker);
+        return { before: mine.filter((s) => s.at <= at).pop()?.state, after: mine.find((s) => s.at > at)?.state };
+    }
+
+    /** The median time between two samples of one broker, seconds: the resolution of `around`. */
+    periodSeconds(): number {
+        const gaps = [0, 1, 2].flatMap((b) => {
+            const at = this.samples.filter((s) => s.broker === b).map((s) => s.at);
+            return at.slice(1).map((t, i) => t - at[i]);
+        }).sort((a, b) => a - b);
+        return gaps.length ? Math.round(gaps[Math.floor(gaps.length / 2)] / 100) / 10 : NaN;
     }
 
     /** Until every broker is in sync (the starting point of a run). */

@@ -59,7 +59,8 @@ export function platform(): Promise<Platform> {
             h.project.cleanup();
             await cluster.stop();
         };
-        const k: Kube = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...args) => kubectl(cluster, ...args) };
+        // Ten minutes a call: reading a pacing run back streams tens of MB through the console consumer.
+        const k: Kube = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...args) => kubectlWaiting(cluster, 600_000, ...args) };
         const watcher = new PodWatcher(cluster, "default", "app in (zk,kafka)");
         const up = await timedUp(h).finally(() => watcher.stop());
         const outputs = Object.fromEntries(Object.entries(up.result.outputs).map(([key, o]) => [key, o.value]));
