@@ -38,6 +38,8 @@ describe("stack config", () => {
                 brokerConfig: {},
                 readiness: "in-sync",
                 rolloutTimeoutSeconds: 600,
+                metadata: "zookeeper",
+                controllers: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0, heapOpts: "-Xmx512M -Xms512M", storage: "10Gi", rolloutTimeoutSeconds: 600 },
             },
         );
         assert.deepStrictEqual(
