@@ -28,6 +28,7 @@ import {
     pdbSpec,
     podSecurityContext,
     rollingUpdate,
+    tcpStartupAndLiveness,
 } from "./pod-builders";
 
 export const CONTROLLER_NAMES = {
@@ -125,9 +126,8 @@ export function controllerStatefulSetSpec(a: ControllerSpecArgs) {
                         command: ["sh", "-c", controllerStartScript(a)],
                         env: kafkaServerEnv(a.heapOpts, a.image, "kraft"),
                         volumeMounts: kafkaServerMounts(CONTROLLER_NAMES.dataVolume),
-                        // Loading a large metadata log can take a while before the port opens.
-                        startupProbe: { tcpSocket: { port: "controller" }, periodSeconds: 10, failureThreshold: 60, timeoutSeconds: 5 },
-                        livenessProbe: { tcpSocket: { port: "controller" }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                        // Loading a large metadata log can take a while before the port opens: 10 minutes.
+                        ...tcpStartupAndLiveness("controller", 60),
                         readinessProbe: controllerReadinessProbe(),
                         securityContext: containerSecurityContext(),
                     },

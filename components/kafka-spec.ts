@@ -19,6 +19,7 @@ import {
     podSecurityContext,
     rollingUpdate,
     shellProbe,
+    tcpStartupAndLiveness,
 } from "./pod-builders";
 
 export const KAFKA_NAMES = {
@@ -226,8 +227,7 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
                         // Log recovery after an unclean stop can take minutes before the broker
                         // listens: the startup probe gives it 30, then liveness restarts a broker
                         // whose listener is gone for 2 minutes.
-                        startupProbe: { tcpSocket: { port: "server" }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
-                        livenessProbe: { tcpSocket: { port: "server" }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                        ...tcpStartupAndLiveness("server", 180),
                         readinessProbe: kafkaReadinessProbe(a.readiness),
                         securityContext: containerSecurityContext(),
                     },

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseOverrides } from "../../components/broker-config";
-import { ConfigError, parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/config";
 import { kafkaImageMajor } from "../../components/durability";
 import { controllerStatefulSetSpec, controllerHeadlessServiceSpec, controllerPdbSpec } from "../../components/kafka-controller-spec";
 import { kafkaStatefulSetSpec } from "../../components/kafka-spec";
@@ -20,6 +20,7 @@ import { guardrails } from "../../policies/rules";
 import { programResources, recordResourceOptions, runPack, validateResource } from "../helpers/policy-args";
 import { runProgram } from "../helpers/program";
 import { CONTAINER, kafkaStatefulSet, set, sts } from "./policies/fixtures";
+import { rejects } from "../helpers/config";
 
 const STS = "kubernetes:apps/v1:StatefulSet";
 const SVC = "kubernetes:core/v1:Service";
@@ -30,22 +31,6 @@ const VOTERS =
     "3001@kafka-controller-1.kafka-controller-hs.default.svc.cluster.local:9094," +
     "3002@kafka-controller-2.kafka-controller-hs.default.svc.cluster.local:9094";
 
-function problems(config: Record<string, unknown>): string[] {
-    try {
-        parseConfig(config);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return err.problems;
-    }
-    assert.fail(`accepted ${JSON.stringify(config)}`);
-}
-
-function rejects(config: Record<string, unknown>, key: string, ...mentions: RegExp[]) {
-    const found = problems(config);
-    const line = found.find((p) => p.startsWith(`kafka-platform:${key}:`));
-    assert.ok(line, `no problem names kafka-platform:${key}; got:\n${found.join("\n")}`);
-    for (const m of mentions) assert.match(line!, m);
-}
 
 const kraft = (kafka: Record<string, unknown> = {}) => parseConfig({ kafka: { metadata: "kraft", clusterId: CLUSTER_ID, ...kafka } });
 
