@@ -107,7 +107,7 @@ export const PLATFORM_OWNED_KEYS = [
 /**
  * Seed keys that only a ZooKeeper-mode broker reads: left out in KRaft mode, where Kafka 3.9
  * checks broker.id generation and reserved.broker.max.id only when it requires ZooKeeper
- * (core/src/main/scala/kafka/server/KafkaConfig.scala:859-876) and 4.x knows none of them.
+ * (core/src/main/scala/kafka/server/KafkaConfig.scala:859-872) and 4.x knows none of them.
  */
 export const ZOOKEEPER_ONLY_KEYS: ReadonlySet<string> = new Set([
     "zookeeper.session.timeout.ms",

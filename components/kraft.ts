@@ -4,7 +4,7 @@
 /**
  * Controller node ids are 3000 + ordinal, so they never collide with the brokers' 0..N-1
  * (in KRaft, brokers and controllers share one id space: a broker must not be a voter, Kafka
- * 3.9 core/src/main/scala/kafka/server/KafkaConfig.scala:938-940).
+ * 3.9 core/src/main/scala/kafka/server/KafkaConfig.scala:941-943).
  */
 export const KRAFT_CONTROLLER_ID_BASE = 3000;
 
