@@ -4,11 +4,15 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import { ConfigError, PlatformConfig, parseConfig, projectConfig } from "./components/config";
 import { Kafka } from "./components/kafka";
+import { KafkaControllers } from "./components/kafka-controller";
+import { kafkaClusterIdFromHex } from "./components/kraft";
 import { labelQuery } from "./components/labels";
 import { clusterTarget } from "./components/target";
 import { Topics } from "./components/topics";
+import type { RolloutAwaitOptions } from "./rollout/await";
 import { ZooKeeper } from "./components/zookeeper";
 
 function readConfig(): PlatformConfig {
@@ -40,6 +44,30 @@ function chooseTarget(cfg: PlatformConfig) {
     return { mode: "render" as const, dir, kubeconfig: undefined, provider };
 }
 
+/**
+ * The KRaft controller quorum and the cluster id it and the brokers are formatted with:
+ * `kafka.clusterId` when set (a migrated cluster keeps its ZooKeeper-era id), else 16 random bytes
+ * kept in the stack's state (RandomId: its outputs are not secrets, unlike RandomBytes', so the
+ * StatefulSet diffs stay readable).
+ */
+function kraftQuorum(
+    cfg: PlatformConfig,
+    instance: string,
+    rollout: RolloutAwaitOptions | undefined,
+    opts: pulumi.ComponentResourceOptions,
+    dependsOn: pulumi.Resource[],
+) {
+    const clusterId: pulumi.Output<string> = cfg.kafka.clusterId
+        ? pulumi.output(cfg.kafka.clusterId)
+        : new random.RandomId("kafka-cluster-id", { byteLength: 16 }).hex.apply(kafkaClusterIdFromHex);
+    const controllers = new KafkaControllers(
+        "kafka-controller",
+        { config: cfg.kafka.controllers, image: cfg.kafka.image, clusterId, namespace: cfg.namespace, instance, rollout },
+        { ...opts, dependsOn },
+    );
+    return { clusterId, controllers };
+}
+
 /** Build the platform from the stack's config; returns the stack outputs. */
 export async function kafkaPlatform() {
     const cfg = readConfig();
@@ -60,21 +88,24 @@ export async function kafkaPlatform() {
               );
     const dependsOn = namespace ? [namespace] : [];
 
-    const zookeeper = new ZooKeeper(
-        "zk",
-        { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout },
-        { ...opts, dependsOn },
-    );
+    // The metadata store: a ZooKeeper ensemble (the seed's) or a KRaft controller quorum, never both
+    // (the ZooKeeper → KRaft migration, a later `kafka.migration` phase key, will run both for a while).
+    const metadata = cfg.kafka.metadata === "kraft" ? kraftQuorum(cfg, instance, rollout, opts, dependsOn) : undefined;
+    const zookeeper =
+        cfg.kafka.metadata === "zookeeper"
+            ? new ZooKeeper("zk", { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout }, { ...opts, dependsOn })
+            : undefined;
     const kafka = new Kafka(
         "kafka",
         {
             config: cfg.kafka,
             namespace: cfg.namespace,
             instance,
-            zookeeper: { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm, stage: zookeeper.rollout },
+            zookeeper: zookeeper && { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm, stage: zookeeper.rollout },
+            kraft: metadata && { quorumVoters: metadata.controllers.quorumVoters, clusterId: metadata.clusterId, stage: metadata.controllers.rollout },
             rollout,
         },
-        { ...opts, dependsOn: [...dependsOn, zookeeper] },
+        { ...opts, dependsOn: [...dependsOn, ...(zookeeper ? [zookeeper] : []), ...(metadata ? [metadata.controllers] : [])] },
     );
     const topics =
         cfg.topics.length > 0
@@ -95,11 +126,8 @@ export async function kafkaPlatform() {
     const mode = target.mode;
     const renderedTo = target.mode === "render" ? target.dir : undefined;
     const bootstrapServers = kafka.bootstrapServers;
-    const zookeeperConnect = zookeeper.connectString;
     const kafkaPartition = cfg.kafka.partition;
-    const zookeeperPartition = cfg.zookeeper.partition;
     const kafkaRollout = kafka.rollout;
-    const zookeeperRollout = zookeeper.rollout;
     const topicsJob = topics?.jobName;
     const watchCommand = `kubectl get po -l ${labelQuery("kafka")} -w${cfg.namespace === "default" ? "" : ` -n ${cfg.namespace}`}`;
 
@@ -107,11 +135,20 @@ export async function kafkaPlatform() {
         mode,
         ...(renderedTo ? { renderedTo } : {}),
         bootstrapServers,
-        zookeeperConnect,
+        metadata: cfg.kafka.metadata,
+        ...(zookeeper
+            ? { zookeeperConnect: zookeeper.connectString, zookeeperPartition: cfg.zookeeper.partition, zookeeperRollout: zookeeper.rollout }
+            : {}),
+        ...(metadata
+            ? {
+                  controllerQuorumVoters: metadata.controllers.quorumVoters,
+                  clusterId: metadata.clusterId,
+                  controllerPartition: cfg.kafka.controllers.partition,
+                  controllerRollout: metadata.controllers.rollout,
+              }
+            : {}),
         kafkaPartition,
-        zookeeperPartition,
         kafkaRollout,
-        zookeeperRollout,
         ...(topicsJob ? { topicsJob } : {}),
         watchCommand,
     };

@@ -95,7 +95,27 @@ export const PLATFORM_OWNED_KEYS = [
     "advertised.listeners",
     "zookeeper.connect",
     "log.dirs",
+    // KRaft (kafka.metadata: kraft), and the later migration's phases.
+    "process.roles",
+    "node.id",
+    "controller.quorum.voters",
+    "controller.quorum.bootstrap.servers",
+    "controller.listener.names",
+    "listener.security.protocol.map",
 ] as const;
+
+/**
+ * Seed keys that only a ZooKeeper-mode broker reads: left out in KRaft mode, where Kafka 3.9
+ * checks broker.id generation and reserved.broker.max.id only when it requires ZooKeeper
+ * (core/src/main/scala/kafka/server/KafkaConfig.scala:859-872) and 4.x knows none of them.
+ */
+export const ZOOKEEPER_ONLY_KEYS: ReadonlySet<string> = new Set([
+    "zookeeper.session.timeout.ms",
+    "zookeeper.set.acl",
+    "zookeeper.connection.timeout.ms",
+    "broker.id.generation.enable",
+    "reserved.broker.max.id",
+]);
 
 /** Where a default departs from the seed, and why. The README's departures table mirrors this. */
 export interface Departure {
@@ -207,8 +227,10 @@ export interface TopologyArgs {
     namespace: string;
     /** Name of the headless Service that gives brokers their DNS names. */
     headlessService: string;
-    /** ZooKeeper connect string. */
-    zookeeperConnect: string;
+    /** ZooKeeper connect string (ZooKeeper mode). */
+    zookeeperConnect?: string;
+    /** The controller quorum (KRaft mode, instead of zookeeperConnect). */
+    kraft?: { quorumVoters: string; controllerListener: string };
     /** Broker port (the seed's 9093). */
     port: number;
     /** The broker's log directory: where the data volume is mounted. */
@@ -220,13 +242,27 @@ export interface TopologyArgs {
  * pod's own hostname, so they are rendered as shell expressions evaluated in the container.
  */
 export function platformProperties(t: TopologyArgs): Array<[string, string]> {
+    const advertised = `PLAINTEXT://\${HOSTNAME}.${t.headlessService}.${t.namespace}.svc.cluster.local:${t.port}`;
+    if (t.kraft) {
+        return [
+            ["process.roles", "broker"],
+            // The ordinal of kafka-N is its node id, stable across restarts; controllers use ids from 3000.
+            ["node.id", "${HOSTNAME##*-}"],
+            ["controller.quorum.voters", t.kraft.quorumVoters],
+            ["controller.listener.names", t.kraft.controllerListener],
+            ["listener.security.protocol.map", `PLAINTEXT:PLAINTEXT,${t.kraft.controllerListener}:PLAINTEXT`],
+            ["listeners", `PLAINTEXT://:${t.port}`],
+            ["advertised.listeners", advertised],
+            ["log.dirs", t.logDir],
+        ];
+    }
     return [
         // The ordinal of kafka-N is its broker id, as in the seed.
         ["broker.id", "${HOSTNAME##*-}"],
         ["listeners", `PLAINTEXT://:${t.port}`],
         // Explicit, so clients get each broker's stable DNS name (kafka-N.kafka-hs.<ns>.svc...).
-        ["advertised.listeners", `PLAINTEXT://\${HOSTNAME}.${t.headlessService}.${t.namespace}.svc.cluster.local:${t.port}`],
-        ["zookeeper.connect", t.zookeeperConnect],
+        ["advertised.listeners", advertised],
+        ["zookeeper.connect", t.zookeeperConnect ?? ""],
         ["log.dirs", t.logDir],
     ];
 }
@@ -235,13 +271,20 @@ export function platformProperties(t: TopologyArgs): Array<[string, string]> {
  * The tunable broker properties in force: the seed's kept values, our departures for this broker
  * count, then the user's overrides. Keys with no value (departures that unset) are left out.
  */
-export function tunableProperties(brokers: number, overrides: Record<string, BrokerValue> = {}): Map<string, BrokerValue> {
+export function tunableProperties(
+    brokers: number,
+    overrides: Record<string, BrokerValue> = {},
+    metadata: "zookeeper" | "kraft" = "zookeeper",
+): Map<string, BrokerValue> {
     const props = new Map<string, BrokerValue>(SEED_KEPT);
     for (const d of DEPARTURES) {
         const value = d.ours(brokers);
         if (value !== undefined) {
             props.set(d.key, value);
         }
+    }
+    if (metadata === "kraft") {
+        for (const key of ZOOKEEPER_ONLY_KEYS) props.delete(key);
     }
     for (const [key, value] of Object.entries(overrides)) {
         props.set(key, value);
@@ -256,17 +299,58 @@ export function tunableProperties(brokers: number, overrides: Record<string, Bro
  * `baseProperties` is our own (empty) file: every property in force is on this command line, and
  * nothing comes from the sample server.properties an image happens to ship.
  */
-export function brokerStartScript(kafkaHome: string, baseProperties: string, t: TopologyArgs, tunables: Map<string, BrokerValue>): string {
-    const lines = [`exec ${kafkaHome}/bin/kafka-server-start.sh ${baseProperties}`];
-    for (const [key, value] of platformProperties(t)) {
+export function brokerStartScript(
+    kafkaHome: string,
+    baseProperties: string,
+    t: TopologyArgs,
+    tunables: Map<string, BrokerValue>,
+    format?: StorageFormat,
+): string {
+    return serverStartScript(kafkaHome, baseProperties, platformProperties(t), tunables, format);
+}
+
+/** KRaft storage formatting before the server starts: the cluster id every node is formatted with. */
+export interface StorageFormat {
+    clusterId: string;
+    /** Where the start script writes the properties kafka-storage.sh reads (it takes no --override). */
+    propertiesFile: string;
+}
+
+/**
+ * A Kafka server's `sh -c` script. Without `format`: `exec kafka-server-start.sh ... --override
+ * k=v ...`, the seed's form. With it (KRaft), the same overrides are set as the positional
+ * parameters once, written out as the properties file `kafka-storage.sh format` reads, and passed to
+ * kafka-server-start.sh: the format sees exactly what the server runs with. `--ignore-formatted`
+ * makes a restart a no-op, and a directory formatted for another cluster id or node id fails the
+ * format (Formatter.doFormat verifies both, metadata/.../storage/Formatter.java:377-393 in 3.9),
+ * so the pod never starts on someone else's data.
+ */
+export function serverStartScript(
+    kafkaHome: string,
+    baseProperties: string,
+    platform: Array<[string, string]>,
+    tunables: Map<string, BrokerValue>,
+    format?: StorageFormat,
+): string {
+    const overrides: string[] = [];
+    for (const [key, value] of platform) {
         // Platform values are ours and may use ${HOSTNAME}: double quotes keep the expansion.
-        lines.push(`--override "${key}=${value}"`);
+        overrides.push(`--override "${key}=${value}"`);
     }
     for (const [key, value] of tunables) {
         // Quoted so that user-provided properties cannot break the command.
-        lines.push(`--override ${shellQuote(`${key}=${value}`)}`);
+        overrides.push(`--override ${shellQuote(`${key}=${value}`)}`);
     }
-    return lines.join(" \\\n  ");
+    const start = `${kafkaHome}/bin/kafka-server-start.sh ${baseProperties}`;
+    if (!format) return [`exec ${start}`, ...overrides].join(" \\\n  ");
+    return [
+        ["set --", ...overrides].join(" \\\n  "),
+        // key=value lines; a backslash is an escape in a properties file, so it is doubled.
+        `for arg; do [ "$arg" = --override ] || printf '%s\\n' "$arg"; done | sed 's/\\\\/\\\\\\\\/g' > ${format.propertiesFile}`,
+        `KAFKA_HEAP_OPTS=-Xmx128M ${kafkaHome}/bin/kafka-storage.sh format --cluster-id ${shellQuote(format.clusterId)} ` +
+            `--config ${format.propertiesFile} --ignore-formatted || exit 1`,
+        `exec ${start} "$@"`,
+    ].join("\n");
 }
 
 /** Parse the `--override key=value` pairs back out of a start script (for tests and policies). */

@@ -10,8 +10,9 @@ import {
     defaultMinInsyncReplicas,
     tunableProperties,
 } from "./broker-config";
-import { durabilityFindings, intSetting, topicFindings } from "./durability";
+import { MetadataMode, durabilityFindings, intSetting, metadataFindings, topicFindings } from "./durability";
 import { PROJECT_NAME } from "./project";
+import { KRAFT_CONTROLLER_ID_BASE } from "./kraft";
 
 /** Stack config keys live under the project's name (`kafka-platform:kafka`). */
 export const CONFIG_NAMESPACE = PROJECT_NAME;
@@ -22,6 +23,15 @@ export type KafkaReadiness = "in-sync" | "serving";
 /** Defaults for container images: maintained images that still run ZooKeeper mode. */
 export const DEFAULT_KAFKA_IMAGE = "apache/kafka:3.9.1";
 export const DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.9.3";
+/**
+ * The brokers' and controllers' default with `kafka.metadata: kraft`: the current Kafka line
+ * (4.4.0 is the newest org.apache.kafka release Maven Central serves here; the Docker Hub tag
+ * could not be checked from this machine).
+ */
+export const DEFAULT_KRAFT_KAFKA_IMAGE = "apache/kafka:4.4.0";
+
+/** The default controller quorum: three voters keep a majority while one is down. */
+export const DEFAULT_CONTROLLERS = 3;
 
 // The Kubernetes resource.Quantity grammar: a signed decimal number with an optional binary (Ki),
 // decimal SI (m, k, M) or exponent suffix.
@@ -31,6 +41,17 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 const PROPERTY_KEY = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
 const IMAGE_REF = /^[a-z0-9]+([._\/:@-][a-zA-Z0-9_.-]+)*$/;
+
+/**
+ * A Kafka Uuid as `kafka-storage.sh random-uuid` prints it: 16 bytes in base64url without padding,
+ * so 22 characters whose last one carries 2 bits (A, Q, g or w) (Uuid.toString/fromString,
+ * clients/src/main/java/org/apache/kafka/common/Uuid.java:129-150 in Kafka 3.9). Kafka never
+ * generates one that starts with '-' (Uuid.java:80-88): it would read as an option on the
+ * kafka-storage.sh command line.
+ */
+const CLUSTER_ID = /^[A-Za-z0-9_][A-Za-z0-9_-]{20}[AQgw]$/;
+/** Kafka's reserved ids (Uuid.ZERO_UUID, Uuid.ONE_UUID, Uuid.java:39-58), never a cluster's. */
+const RESERVED_CLUSTER_IDS = ["AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAQ"];
 
 const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : String(v));
 
@@ -80,6 +101,17 @@ const oneOf = <T extends string>(choices: Record<T, string>, fallback: T) =>
 
 const timeoutSeconds = integer(1, "a whole number of seconds, at least 1");
 
+const clusterId = z.any().superRefine((v, ctx) => {
+    if (typeof v !== "string" || !CLUSTER_ID.test(v) || RESERVED_CLUSTER_IDS.includes(v)) {
+        ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            message:
+                `got ${show(v)}; expected a Kafka cluster id: 22 characters of base64url (A-Z, a-z, 0-9, '-', '_') encoding 16 bytes, ` +
+                `not starting with '-', as \`kafka-storage.sh random-uuid\` prints (e.g. MkU3OEVBNTcwNTJENDM2Qg)`,
+        });
+    }
+}) as unknown as z.ZodType<string>;
+
 /** A broker property value: strings as they are, numbers only where JavaScript holds them exactly. */
 const brokerValue = z.any().transform((v, ctx): BrokerValue => {
     if (typeof v === "string") return v;
@@ -109,9 +141,30 @@ const statefulSetFields = (what: string, exampleImage: string) => ({
 
 const zookeeperSchema = z.object(statefulSetFields("pod", DEFAULT_ZOOKEEPER_IMAGE)).strict().default({});
 
+/** The KRaft controllers: a StatefulSet of their own, on the brokers' image (one Kafka version per cluster). */
+const { image: _controllerImage, ...controllerFields } = statefulSetFields("controller", DEFAULT_KRAFT_KAFKA_IMAGE);
+const controllersSchema = z
+    .object({
+        ...controllerFields,
+        replicas: integer(1, "an odd integer of at least 1 (a quorum of 2n+1 voters keeps a majority with n down)")
+            .refine((n) => n % 2 === 1, (n) => ({ message: `got ${n}; expected an odd number: ${n} voters tolerate no more failures than ${n - 1}` }))
+            .default(DEFAULT_CONTROLLERS),
+    })
+    .strict()
+    .default({});
+
+const { image: brokerImage, ...brokerFields } = statefulSetFields("broker", DEFAULT_KAFKA_IMAGE);
 const kafkaSchema = z
     .object({
-        ...statefulSetFields("broker", DEFAULT_KAFKA_IMAGE),
+        ...brokerFields,
+        // No default here: it depends on kafka.metadata (filled in below).
+        image: brokerImage.removeDefault().optional(),
+        metadata: oneOf<MetadataMode>(
+            { zookeeper: "a ZooKeeper ensemble, the seed's topology; Kafka 3.9 at most", kraft: "a KRaft controller quorum; recommended for new clusters" },
+            "zookeeper",
+        ),
+        clusterId: clusterId.optional(),
+        controllers: controllersSchema,
         antiAffinity: oneOf<"required" | "preferred">({ required: "one broker per node", preferred: "single-node dev clusters" }, "required"),
         brokerConfig: z.record(brokerValue).default({}),
         readiness: oneOf<KafkaReadiness>(
@@ -120,6 +173,8 @@ const kafkaSchema = z
         ),
     })
     .strict()
+    // The default image follows the metadata mode: ZooKeeper mode runs only on Kafka 3.x.
+    .transform((k) => ({ ...k, image: k.image ?? (k.metadata === "kraft" ? DEFAULT_KRAFT_KAFKA_IMAGE : DEFAULT_KAFKA_IMAGE) }))
     .default({});
 
 const topicSchema = z
@@ -146,10 +201,30 @@ type Problem = { path: (string | number)[]; message: string };
  * Checks across keys, run only once every key is valid on its own (so a bad kafka.replicas is
  * reported once, not again through every replication factor compared with it).
  */
-function crossCheck(cfg: z.output<typeof platformSchema>): Problem[] {
+function crossCheck(cfg: z.output<typeof platformSchema>, raw: Record<string, unknown>): Problem[] {
     const problems: Problem[] = [];
     const issue = (path: (string | number)[], message: string) => problems.push({ path, message });
     const brokers = cfg.kafka.replicas;
+
+    // The metadata rules are the policy pack's too (components/durability.ts).
+    for (const f of metadataFindings(cfg.kafka.metadata, cfg.kafka.image)) {
+        if (f.rule !== "zookeeper-mode-needs-kafka-3") continue;
+        issue(
+            ["kafka", "image"],
+            `got ${show(f.image)}, Kafka ${f.major}.x, with kafka.metadata "zookeeper"; Kafka 4.0 removed ZooKeeper mode, so its brokers ` +
+                `would not start: use a 3.9 image (${DEFAULT_KAFKA_IMAGE}) or kafka.metadata "kraft" for a new cluster`,
+        );
+    }
+    if (cfg.kafka.metadata === "zookeeper") {
+        const given = (raw.kafka ?? {}) as Record<string, unknown>;
+        for (const key of ["clusterId", "controllers"]) {
+            if (given[key] !== undefined) {
+                issue(["kafka", key], `is used only with kafka.metadata "kraft" (kafka.metadata is "zookeeper"), so it would do nothing`);
+            }
+        }
+    } else if (brokers > KRAFT_CONTROLLER_ID_BASE) {
+        issue(["kafka", "replicas"], `got ${brokers}; expected at most ${KRAFT_CONTROLLER_ID_BASE} in KRaft mode (broker node ids 0..${KRAFT_CONTROLLER_ID_BASE - 1}; controllers start at ${KRAFT_CONTROLLER_ID_BASE})`);
+    }
 
     for (const key of Object.keys(cfg.kafka.brokerConfig)) {
         if (!PROPERTY_KEY.test(key)) {
@@ -193,6 +268,7 @@ function crossCheck(cfg: z.output<typeof platformSchema>): Problem[] {
 export type PlatformConfig = z.output<typeof platformSchema> & { topics: Array<Required<z.output<typeof topicSchema>>> };
 export type KafkaConfig = PlatformConfig["kafka"];
 export type ZooKeeperConfig = PlatformConfig["zookeeper"];
+export type ControllersConfig = KafkaConfig["controllers"];
 export type TopicConfig = PlatformConfig["topics"][number];
 
 /** Raised for bad stack config; its message lists every problem, one per line. */
@@ -227,7 +303,7 @@ export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
     if (!result.success) {
         throw new ConfigError(result.error.issues.flatMap(describeIssue));
     }
-    const problems = crossCheck(result.data);
+    const problems = crossCheck(result.data, raw);
     if (problems.length > 0) {
         throw new ConfigError(problems.map((p) => `${fullKey(p.path)}: ${p.message}`));
     }

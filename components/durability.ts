@@ -123,3 +123,43 @@ export function topicFindings(
     });
     return findings;
 }
+
+/** How the cluster keeps its metadata: a ZooKeeper ensemble (the seed) or a KRaft controller quorum. */
+export type MetadataMode = "zookeeper" | "kraft";
+
+/** The first Kafka line without ZooKeeper mode: Kafka 4.0 removed it. */
+export const FIRST_KRAFT_ONLY_MAJOR = 4;
+
+/**
+ * The Kafka major version an image's tag names (`apache/kafka:4.1.0` → 4, `...:3.9` → 3), or
+ * undefined when the tag says nothing about it (`latest`, no tag, a digest only).
+ */
+export function kafkaImageMajor(image: string): number | undefined {
+    const ref = image.split("@")[0];
+    const lastSlash = ref.lastIndexOf("/");
+    const colon = ref.indexOf(":", lastSlash + 1);
+    if (colon < 0) return undefined;
+    const m = /^v?(\d+)(\.|$|-)/.exec(ref.slice(colon + 1));
+    return m ? Number(m[1]) : undefined;
+}
+
+export type MetadataFinding =
+    /** A Kafka 4.x (or later) image with ZooKeeper metadata: 4.0 removed ZooKeeper mode, the brokers do not start. */
+    | { kind: "invalid"; rule: "zookeeper-mode-needs-kafka-3"; image: string; major: number }
+    /** An image whose tag names no Kafka version (`latest`, a digest): which modes it runs cannot be told. */
+    | { kind: "unsafe"; rule: "image-version-unknown"; image: string; mode: MetadataMode };
+
+export interface MetadataOptions {
+    /** Report an image whose tag names no Kafka version; not reported when absent. */
+    refuseUnknownVersion?: boolean;
+}
+
+/** The cross-field rules of the metadata mode and the image. */
+export function metadataFindings(mode: MetadataMode, image: string, o: MetadataOptions = {}): MetadataFinding[] {
+    const major = kafkaImageMajor(image);
+    if (major === undefined) return o.refuseUnknownVersion ? [{ kind: "unsafe", rule: "image-version-unknown", image, mode }] : [];
+    if (mode === "zookeeper" && major >= FIRST_KRAFT_ONLY_MAJOR) {
+        return [{ kind: "invalid", rule: "zookeeper-mode-needs-kafka-3", image, major }];
+    }
+    return [];
+}

@@ -3,3 +3,4 @@ export * from "./labels";
 export * from "./kafka";
 export * from "./topics";
 export * from "./zookeeper";
+export * from "./kafka-controller";

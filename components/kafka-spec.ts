@@ -1,6 +1,8 @@
 // Pure builders for the brokers: StatefulSet `kafka`, headless Service `kafka-hs`, PDB `kafka-pdb`,
 // field for field the seed tutorial's manifest, with the departures listed in README.md.
 import { tunableProperties, brokerStartScript } from "./broker-config";
+import { FIRST_KRAFT_ONLY_MAJOR, kafkaImageMajor } from "./durability";
+import { CONTROLLER_LISTENER } from "./kraft";
 import { contentHash } from "./pod-builders";
 import { inSyncProbeScript, servingProbeScript } from "./kafka-readiness";
 import type { KafkaConfig } from "./config";
@@ -17,6 +19,7 @@ import {
     podSecurityContext,
     rollingUpdate,
     shellProbe,
+    tcpStartupAndLiveness,
 } from "./pod-builders";
 
 export const KAFKA_NAMES = {
@@ -66,9 +69,49 @@ log4j.logger.kafka.controller=INFO
 log4j.logger.state.change.logger=INFO
 `;
 
+/**
+ * The same for Kafka 4.x, which logs with Log4j 2 and reads a log4j2.yaml (the 4.x distribution
+ * ships config/log4j2.yaml; see images/CONTRACT.md). Written for this project.
+ */
+const LOG4J2_YAML = `Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: kafka.network.RequestChannel$
+        level: WARN
+`;
+
+/**
+ * How a Kafka server of this image logs: Log4j 1 (reload4j) up to 3.9, Log4j 2 from 4.0. A tag
+ * that names no version is taken as the line of the metadata mode's default image (3.9 for
+ * ZooKeeper, 4.x for KRaft).
+ */
+export function kafkaLogging(image: string, metadata: KafkaConfig["metadata"] = "zookeeper"): { files: Record<string, string>; opts: string } {
+    const major = kafkaImageMajor(image) ?? (metadata === "kraft" ? FIRST_KRAFT_ONLY_MAJOR : FIRST_KRAFT_ONLY_MAJOR - 1);
+    return major >= FIRST_KRAFT_ONLY_MAJOR
+        ? {
+              files: { "server.properties": BASE_PROPERTIES, "log4j2.yaml": LOG4J2_YAML },
+              opts: `-Dlog4j2.configurationFile=file:${KAFKA_CONFIG_PATH}/log4j2.yaml`,
+          }
+        : {
+              files: { "server.properties": BASE_PROPERTIES, "log4j.properties": LOG4J_PROPERTIES },
+              opts: `-Dlog4j.configuration=file:${KAFKA_CONFIG_PATH}/log4j.properties`,
+          };
+}
+
 /** The files of the `kafka-config` ConfigMap, mounted at KAFKA_CONFIG_PATH. */
-export function kafkaConfigFiles(): Record<string, string> {
-    return { "server.properties": BASE_PROPERTIES, "log4j.properties": LOG4J_PROPERTIES };
+export function kafkaConfigFiles(image: string = "", metadata: KafkaConfig["metadata"] = "zookeeper"): Record<string, string> {
+    return kafkaLogging(image, metadata).files;
 }
 
 export const KAFKA_CONFIG_HASH_ANNOTATION = "kafka-platform/config-sha256";
@@ -77,11 +120,16 @@ export interface KafkaSpecArgs extends KafkaConfig {
     namespace: string;
     /** app.kubernetes.io/instance of the pods (the Pulumi stack). */
     instance: string;
-    /** ZooKeeper connect string (`zk-cs.<ns>.svc.cluster.local:2181`). */
-    zookeeperConnect: string;
-    /** The ZooKeeper pods' affinity term, for preferring nodes that run them. */
-    zookeeperAffinity: ReturnType<typeof affinityTerm>;
+    /** ZooKeeper connect string (`zk-cs.<ns>.svc.cluster.local:2181`); ZooKeeper mode. */
+    zookeeperConnect?: string;
+    /** The ZooKeeper pods' affinity term, for preferring nodes that run them; ZooKeeper mode. */
+    zookeeperAffinity?: ReturnType<typeof affinityTerm>;
+    /** The controller quorum and the cluster id the storage is formatted with; KRaft mode. */
+    kraft?: { quorumVoters: string; clusterId: string };
 }
+
+/** Where a KRaft server's start script writes the properties `kafka-storage.sh format` reads. */
+export const FORMAT_PROPERTIES_FILE = "/tmp/kafka-format.properties";
 
 /** `kafka-0.kafka-hs.<ns>.svc.cluster.local:9093,...`, one entry per broker. */
 export function bootstrapServers(replicas: number, namespace: string): string {
@@ -93,6 +141,7 @@ export function bootstrapServers(replicas: number, namespace: string): string {
 
 /** The broker container's start script, with every override in force. */
 export function kafkaStartScript(a: KafkaSpecArgs): string {
+    if (a.metadata === "kraft" && !a.kraft) throw new Error("kafka.metadata is kraft: the brokers need the controller quorum and the cluster id");
     return brokerStartScript(
         KAFKA_HOME,
         `${KAFKA_CONFIG_PATH}/server.properties`,
@@ -101,10 +150,12 @@ export function kafkaStartScript(a: KafkaSpecArgs): string {
             namespace: a.namespace,
             headlessService: KAFKA_NAMES.headlessService,
             zookeeperConnect: a.zookeeperConnect,
+            kraft: a.metadata === "kraft" ? { quorumVoters: a.kraft!.quorumVoters, controllerListener: CONTROLLER_LISTENER } : undefined,
             port: KAFKA_PORTS.server,
             logDir: KAFKA_DATA_PATH,
         },
-        tunableProperties(a.replicas, a.brokerConfig),
+        tunableProperties(a.replicas, a.brokerConfig, a.metadata),
+        a.metadata === "kraft" ? { clusterId: a.kraft!.clusterId, propertiesFile: FORMAT_PROPERTIES_FILE } : undefined,
     );
 }
 
@@ -119,6 +170,25 @@ export function kafkaReadinessProbe(readiness: KafkaConfig["readiness"]) {
         : shellProbe(servingProbeScript(KAFKA_HOME, KAFKA_PORTS.server), { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 10 });
 }
 
+/** The environment of a Kafka server container, broker or controller. */
+export function kafkaServerEnv(heapOpts: string, image: string, metadata: KafkaConfig["metadata"]) {
+    return [
+        { name: "KAFKA_HEAP_OPTS", value: heapOpts },
+        { name: "KAFKA_LOG4J_OPTS", value: kafkaLogging(image, metadata).opts },
+        // Without -loggc: kafka-server-start.sh's default writes GC logs of up to
+        // 10 x 100 MB into the container's writable layer (kafka-run-class.sh:329).
+        { name: "EXTRA_ARGS", value: "-name kafkaServer" },
+    ];
+}
+
+/** The data volume at the image's data VOLUME and our config files at its config VOLUME. */
+export function kafkaServerMounts(dataVolume: string) {
+    return [
+        { name: dataVolume, mountPath: KAFKA_DATA_PATH, subPath: KAFKA_DATA_SUBPATH },
+        { name: KAFKA_NAMES.configVolume, mountPath: KAFKA_CONFIG_PATH, readOnly: true },
+    ];
+}
+
 export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
     return {
         serviceName: KAFKA_NAMES.headlessService,
@@ -131,15 +201,15 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
             metadata: {
                 labels: podLabels("kafka", a.instance),
                 // The config files live in a ConfigMap; their hash in the template rolls the brokers when they change.
-                annotations: { [KAFKA_CONFIG_HASH_ANNOTATION]: contentHash(kafkaConfigFiles()) },
+                annotations: { [KAFKA_CONFIG_HASH_ANNOTATION]: contentHash(kafkaConfigFiles(a.image, a.metadata)) },
             },
             spec: {
                 affinity: {
                     podAntiAffinity: antiAffinity("kafka", a.antiAffinity),
                     // Near ZooKeeper when possible, as in the seed (weight 1: a tie-breaker only).
-                    podAffinity: {
-                        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: a.zookeeperAffinity }],
-                    },
+                    ...(a.zookeeperAffinity
+                        ? { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: a.zookeeperAffinity }] } }
+                        : {}),
                 },
                 // Controlled shutdown moves partition leadership away before the broker stops.
                 terminationGracePeriodSeconds: 300,
@@ -152,22 +222,12 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
                         resources: { requests: { memory: a.memory, cpu: a.cpu } },
                         ports: containerPorts(KAFKA_PORTS),
                         command: ["sh", "-c", kafkaStartScript(a)],
-                        env: [
-                            { name: "KAFKA_HEAP_OPTS", value: a.heapOpts },
-                            { name: "KAFKA_LOG4J_OPTS", value: `-Dlog4j.configuration=file:${KAFKA_CONFIG_PATH}/log4j.properties` },
-                            // Without -loggc: kafka-server-start.sh's default writes GC logs of up to
-                            // 10 x 100 MB into the container's writable layer (kafka-run-class.sh:329).
-                            { name: "EXTRA_ARGS", value: "-name kafkaServer" },
-                        ],
-                        volumeMounts: [
-                            { name: KAFKA_NAMES.dataVolume, mountPath: KAFKA_DATA_PATH, subPath: KAFKA_DATA_SUBPATH },
-                            { name: KAFKA_NAMES.configVolume, mountPath: KAFKA_CONFIG_PATH, readOnly: true },
-                        ],
+                        env: kafkaServerEnv(a.heapOpts, a.image, a.metadata),
+                        volumeMounts: kafkaServerMounts(KAFKA_NAMES.dataVolume),
                         // Log recovery after an unclean stop can take minutes before the broker
                         // listens: the startup probe gives it 30, then liveness restarts a broker
                         // whose listener is gone for 2 minutes.
-                        startupProbe: { tcpSocket: { port: "server" }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 5 },
-                        livenessProbe: { tcpSocket: { port: "server" }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+                        ...tcpStartupAndLiveness("server", 180),
                         readinessProbe: kafkaReadinessProbe(a.readiness),
                         securityContext: containerSecurityContext(),
                     },

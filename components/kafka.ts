@@ -20,8 +20,8 @@ export interface KafkaArgs {
     readonly namespace: string;
     /** app.kubernetes.io/instance label value; the stack name. */
     readonly instance: string;
-    /** The ensemble the brokers use: its connect string and the affinity term of its pods. */
-    readonly zookeeper: {
+    /** The ensemble the brokers use (ZooKeeper mode): its connect string and the affinity term of its pods. */
+    readonly zookeeper?: {
         readonly connectString: pulumi.Input<string>;
         readonly affinityTerm: pulumi.Input<ReturnType<typeof affinityTerm>>;
         /**
@@ -29,6 +29,15 @@ export interface KafkaArgs {
          * real probes), as the seed installs ZooKeeper first. A component's dependsOn waits for its
          * resources to be applied, not for its pods.
          */
+        readonly stage: pulumi.Input<StageOutput>;
+    };
+    /**
+     * The controller quorum the brokers use (KRaft mode): its voters, the cluster id the brokers'
+     * storage is formatted with, and its rollout stage (the brokers are applied once it is over).
+     */
+    readonly kraft?: {
+        readonly quorumVoters: pulumi.Input<string>;
+        readonly clusterId: pulumi.Input<string>;
         readonly stage: pulumi.Input<StageOutput>;
     };
     /** Wait for each rollout stage on a live cluster. Omitted when rendering YAML. */
@@ -55,19 +64,30 @@ export class Kafka extends pulumi.ComponentResource {
                 namespace,
                 headless: { name: KAFKA_NAMES.headlessService, spec: kafkaHeadlessServiceSpec() },
                 pdb: { name: KAFKA_NAMES.pdb, spec: kafkaPdbSpec() },
-                config: { name: KAFKA_NAMES.configMap, data: kafkaConfigFiles() },
+                config: { name: KAFKA_NAMES.configMap, data: kafkaConfigFiles(config.image, config.metadata) },
             },
             this,
         );
 
-        const spec = pulumi
-            .all([args.zookeeper.connectString, args.zookeeper.affinityTerm, args.zookeeper.stage])
-            .apply(([zookeeperConnect, zookeeperAffinity, zkStage]) => {
-                if (zkStage.failed) {
-                    throw new pulumi.ResourceError(`not applying the brokers: the ZooKeeper ensemble's rollout stage failed (see zk)`, this);
-                }
-                return kafkaStatefulSetSpec({ ...config, namespace, instance: args.instance, zookeeperConnect, zookeeperAffinity });
+        const base = { ...config, namespace, instance: args.instance };
+        const notApplying = (what: string) =>
+            new pulumi.ResourceError(`not applying the brokers: the ${what}'s rollout stage failed (see its StatefulSet)`, this);
+        let spec: pulumi.Output<ReturnType<typeof kafkaStatefulSetSpec>>;
+        if (config.metadata === "kraft") {
+            if (!args.kraft) throw new pulumi.ResourceError("kafka.metadata is kraft but no controller quorum was given", this);
+            spec = pulumi.all([args.kraft.quorumVoters, args.kraft.clusterId, args.kraft.stage]).apply(([quorumVoters, clusterId, stage]) => {
+                if (stage.failed) throw notApplying("controller quorum");
+                return kafkaStatefulSetSpec({ ...base, kraft: { quorumVoters, clusterId } });
             });
+        } else {
+            if (!args.zookeeper) throw new pulumi.ResourceError("kafka.metadata is zookeeper but no ZooKeeper ensemble was given", this);
+            spec = pulumi
+                .all([args.zookeeper.connectString, args.zookeeper.affinityTerm, args.zookeeper.stage])
+                .apply(([zookeeperConnect, zookeeperAffinity, zkStage]) => {
+                    if (zkStage.failed) throw notApplying("ZooKeeper ensemble");
+                    return kafkaStatefulSetSpec({ ...base, zookeeperConnect, zookeeperAffinity });
+                });
+        }
         ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
             {

@@ -5,8 +5,11 @@
 // never disagree about which pods a rule covers. This module imports nothing: the policy pack loads
 // it from its own package.
 
-/** The two workloads of the platform, by the `app` label the seed tutorial uses. */
-export type App = "kafka" | "zk";
+/**
+ * The workloads of the platform, by the `app` label the seed tutorial uses; `kafka-controller` is
+ * the KRaft controller quorum (`kafka.metadata: kraft`), which the seed does not have.
+ */
+export type App = "kafka" | "zk" | "kafka-controller";
 
 /** A Kubernetes LabelSelector (meta/v1), the subset of fields the platform uses. */
 export interface LabelSelector {
@@ -25,6 +28,7 @@ export const MANAGED_BY = "pulumi";
 const recommended: Record<App, { name: string; component: string }> = {
     kafka: { name: "kafka", component: "broker" },
     zk: { name: "zookeeper", component: "coordination" },
+    "kafka-controller": { name: "kafka", component: "controller" },
 };
 
 /**

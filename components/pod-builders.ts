@@ -86,6 +86,17 @@ export function shellProbe(
     return { exec: { command: [shell, "-c", script] }, ...opts };
 }
 
+/**
+ * TCP startup and liveness probes on a named port: `startupFailures` x 10 s to start listening
+ * (log or metadata recovery), then a restart after 2 minutes without a listener.
+ */
+export function tcpStartupAndLiveness(port: string, startupFailures: number) {
+    return {
+        startupProbe: { tcpSocket: { port }, periodSeconds: 10, failureThreshold: startupFailures, timeoutSeconds: 5 },
+        livenessProbe: { tcpSocket: { port }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
+    };
+}
+
 /** A short, stable hash of config file contents, for a pod template annotation that rolls pods when they change. */
 export function contentHash(files: Record<string, string>): string {
     return createHash("sha256").update(JSON.stringify(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)))).digest("hex").slice(0, 16);

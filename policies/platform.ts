@@ -9,5 +9,5 @@ export type { App, LabelSelector, LabelSelectorRequirement } from "../components
 export { parseOverrides } from "../components/broker-config";
 export { effectivePartition, partitionStep } from "../rollout/partitions";
 export type { PartitionStep } from "../rollout/partitions";
-export { KAFKA_DEFAULTS, durabilityFindings } from "../components/durability";
-export type { DurabilityFinding, Setting } from "../components/durability";
+export { KAFKA_DEFAULTS, durabilityFindings, kafkaImageMajor, metadataFindings } from "../components/durability";
+export type { DurabilityFinding, MetadataFinding, MetadataMode, Setting } from "../components/durability";

@@ -4,13 +4,14 @@
 import { podAntiAffinity } from "./rules/anti-affinity";
 import { EnforcementLevel, Policies } from "./rules/common";
 import { kafkaDurability } from "./rules/durability";
+import { kafkaMetadata } from "./rules/kafka-metadata";
 import { podDisruptionBudget } from "./rules/pdb";
 import { podSecurity } from "./rules/pod-security";
 import { statefulSetProtection } from "./rules/protect";
 import { rolloutPartitionStep } from "./rules/rollout-step";
 import { zookeeperEnsemble } from "./rules/zookeeper-ensemble";
 
-export { podAntiAffinity, kafkaDurability, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
+export { podAntiAffinity, kafkaDurability, kafkaMetadata, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
 
 export const PACK_NAME = "kafka-guardrails";
 
@@ -21,6 +22,7 @@ export function guardrails(enforcementLevel: EnforcementLevel = "mandatory"): Po
         podDisruptionBudget(enforcementLevel),
         rolloutPartitionStep(enforcementLevel),
         kafkaDurability(enforcementLevel),
+        kafkaMetadata(enforcementLevel),
         zookeeperEnsemble(enforcementLevel),
         podSecurity(enforcementLevel),
         statefulSetProtection(enforcementLevel),

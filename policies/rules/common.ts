@@ -65,7 +65,7 @@ export interface StatefulSetView {
     spec: any;
 }
 
-const APPS: App[] = ["kafka", "zk"];
+const APPS: App[] = ["kafka", "zk", "kafka-controller"];
 
 /** The platform app a pod template belongs to, decided by the same labels the components select with. */
 export function appOf(labels: Record<string, string>): App | undefined {
@@ -98,7 +98,8 @@ export function statefulSetView(props: Record<string, any>, resourceName: string
 /** The stack config key that sets an app's value, for fixes that name it (`kafka.partition`). */
 export function configKey(app: App | undefined, field: string): string | undefined {
     if (app === undefined) return undefined;
-    return `${app === "zk" ? "zookeeper" : "kafka"}.${field}`;
+    const prefix: Record<App, string> = { kafka: "kafka", zk: "zookeeper", "kafka-controller": "kafka.controllers" };
+    return `${prefix[app]}.${field}`;
 }
 
 /**

@@ -106,6 +106,8 @@ export function kafkaDurability(
                 return;
             }
             const overrides = parseOverrides(containerScript(broker));
+            // A KRaft controller hosts no partitions: these settings mean nothing there.
+            if (overrides.get("process.roles") === "controller") args.notApplicable("a KRaft controller, which hosts no partitions");
             for (const f of durabilityFindings((key) => overrides.get(key), sts.replicas, { minInsyncFloor: cfg.minInsyncReplicas })) {
                 const { found, fix } = describe(f);
                 report(violation(sts.subject, KAFKA_DURABILITY, found, fix));

@@ -148,6 +148,21 @@ describe("the program on the real Pulumi engine", function () {
         assert.deepStrictEqual(steps(h.events).filter((s) => !s.urn.endsWith("pulumi:pulumi:Stack::kafka-platform-badconfig")), []);
     });
 
+    it("renders a KRaft stack with kafka.clusterId under the policy pack: controllers, brokers, no ZooKeeper and no random provider", async () => {
+        // kafka.clusterId set: the @pulumi/random provider plugin, which cannot be built here, is never needed.
+        const kraft = await stackFor("kraft", { kafka: { metadata: "kraft", clusterId: "MkU3OEVBNTcwNTJENDM2Qg" } });
+        const up = await kraft.stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")], onEvent: collect(kraft) });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.deepStrictEqual(policyViolations(kraft.events), []);
+        const names = renderedObjects(path.join(kraft.project.dir, "rendered")).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+        for (const expected of ["StatefulSet/kafka-controller", "Service/kafka-controller-hs", "PodDisruptionBudget/kafka-controller-pdb", "StatefulSet/kafka", "Service/kafka-hs"]) {
+            assert.ok(names.includes(expected), `${expected} in ${names.join(", ")}`);
+        }
+        assert.deepStrictEqual(names.filter((n) => /\/zk/.test(n)), []);
+        assert.strictEqual(up.outputs.clusterId.value, "MkU3OEVBNTcwNTJENDM2Qg");
+        console.log(`      kraft up: ${JSON.stringify(up.summary.resourceChanges)}`);
+    });
+
     it("fails a preview that breaks a mandatory policy, and nothing is created", async () => {
         const h = await stackFor("preferred", { ...DEV, kafka: { ...DEV.kafka, antiAffinity: "preferred" } });
         // A preview, as every `up` of ours is preceded by one: the Automation API's own `up` runs with

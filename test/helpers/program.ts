@@ -13,6 +13,9 @@ export interface RegisteredResource {
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+/** What the mocked @pulumi/random RandomId generates: 16 bytes of 0xff, so tests can derive the cluster id by hand. */
+export const MOCK_RANDOM_ID_HEX = "ff".repeat(16);
+
 /** Resolve an Output (or a plain value) to its value. */
 export function unwrap<T>(value: pulumi.Input<T> | undefined): Promise<T> {
     return new Promise((resolve) => pulumi.output(value as pulumi.Input<T>).apply((v) => resolve(v as T)));
@@ -32,6 +35,10 @@ function prepareRun(
         {
             newResource: (args: pulumi.runtime.MockResourceArgs) => {
                 resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+                // The random provider cannot run here: the mock plays it, with fixed bytes.
+                if (args.type === "random:index/randomId:RandomId") {
+                    return { id: `${args.name}-id`, state: { ...args.inputs, hex: MOCK_RANDOM_ID_HEX } };
+                }
                 return { id: `${args.name}-id`, state: args.inputs };
             },
             call: (args: pulumi.runtime.MockCallArgs) => args.inputs,

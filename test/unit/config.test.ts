@@ -1,24 +1,8 @@
 import * as assert from "assert";
-import { ConfigError, DEFAULT_KAFKA_IMAGE, DEFAULT_ZOOKEEPER_IMAGE, parseConfig, projectConfig } from "../../components/config";
+import { DEFAULT_KAFKA_IMAGE, DEFAULT_ZOOKEEPER_IMAGE, parseConfig, projectConfig } from "../../components/config";
 import { runProgramExpectingError } from "../helpers/program";
+import { problems, rejects } from "../helpers/config";
 
-/** The problems parseConfig reports for a config, or a failure if it accepts it. */
-function problems(config: Record<string, unknown>): string[] {
-    try {
-        parseConfig(config);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return err.problems;
-    }
-    assert.fail(`accepted ${JSON.stringify(config)}`);
-}
-
-function rejects(config: Record<string, unknown>, key: string, ...mentions: RegExp[]) {
-    const found = problems(config);
-    const line = found.find((p) => p.startsWith(`kafka-platform:${key}:`));
-    assert.ok(line, `no problem names kafka-platform:${key}; got:\n${found.join("\n")}`);
-    for (const m of mentions) assert.match(line!, m);
-}
 
 describe("stack config", () => {
     it("defaults to the brief's table", () => {
@@ -38,6 +22,8 @@ describe("stack config", () => {
                 brokerConfig: {},
                 readiness: "in-sync",
                 rolloutTimeoutSeconds: 600,
+                metadata: "zookeeper",
+                controllers: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0, heapOpts: "-Xmx512M -Xms512M", storage: "10Gi", rolloutTimeoutSeconds: 600 },
             },
         );
         assert.deepStrictEqual(

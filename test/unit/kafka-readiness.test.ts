@@ -104,6 +104,23 @@ describe("the in-sync readiness probe (bash, dd, od, awk against Kafka's wire fo
         assert.deepStrictEqual([notListed.code, notListed.out], [1, "broker 0 is not among the live brokers in its own metadata yet"]);
     });
 
+    // KRaft (Kafka 3.9 core/.../server/metadata/KRaftMetadataCache.scala:455-466, KafkaApis.scala:1426-1439):
+    // controller_id is a random unfenced broker's id, never a controller's (3000+), -1 when no broker
+    // is unfenced; the brokers array holds the unfenced brokers only (KRaftMetadataCache.scala:379-381).
+    it("holds for a KRaft broker, whose controller_id is a random live broker, possibly itself", async () => {
+        for (const controller of [0, 1, 2]) {
+            const r = await probe(2, () => metadataV4(1, { brokers: [0, 1, 2], controller, topics: { test: three([0, 1, 2]) } }));
+            assert.deepStrictEqual([r.code, r.out], [0, "broker 2 is in the ISR of all its 3 partitions"]);
+        }
+    });
+
+    it("is not Ready while a KRaft broker is fenced: it is missing from the live brokers it reports", async () => {
+        const fenced = await probe(2, () => metadataV4(1, { brokers: [0, 1], controller: 1, topics: { test: three([0, 1]) } }));
+        assert.deepStrictEqual([fenced.code, fenced.out], [1, "broker 2 is not among the live brokers in its own metadata yet"]);
+        const noneUnfenced = await probe(2, () => metadataV4(1, { brokers: [], controller: -1, topics: {} }));
+        assert.deepStrictEqual([noneUnfenced.code, noneUnfenced.out], [1, "broker 2 knows no controller yet"]);
+    });
+
     it("fails, saying why, when the broker closes the connection or answers garbage", async () => {
         const closed = await probe(0, () => null);
         assert.deepStrictEqual([closed.code, closed.out], [1, "no answer from the broker"]);

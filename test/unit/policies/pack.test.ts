@@ -61,10 +61,19 @@ function configErrors(pack: Policies, config: Record<string, unknown>): string[]
 }
 
 describe("the kafka-guardrails pack", () => {
-    it("has seven policies with unique kebab-case names, a description, a severity and tags", () => {
+    it("has eight policies with unique kebab-case names, a description, a severity and tags", () => {
         assert.deepStrictEqual(
             policies.map((p) => p.name),
-            ["pod-anti-affinity", "pod-disruption-budget", "rollout-partition-step", "kafka-durability", "zookeeper-ensemble", "pod-security", "statefulset-protection"],
+            [
+                "pod-anti-affinity",
+                "pod-disruption-budget",
+                "rollout-partition-step",
+                "kafka-durability",
+                "kafka-metadata",
+                "zookeeper-ensemble",
+                "pod-security",
+                "statefulset-protection",
+            ],
         );
         for (const p of policies) {
             assert.match(p.name, /^[a-z]+(-[a-z]+)*$/);
