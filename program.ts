@@ -8,7 +8,9 @@ import * as random from "@pulumi/random";
 import { ConfigError, PlatformConfig, parseConfig, projectConfig } from "./components/config";
 import { Kafka } from "./components/kafka";
 import { KafkaControllers } from "./components/kafka-controller";
+import { controllerQuorumVoters } from "./components/kafka-controller-spec";
 import { kafkaClusterIdFromHex } from "./components/kraft";
+import { brokerMode, controllersMigrating, controllersRun } from "./components/migration";
 import { labelQuery } from "./components/labels";
 import { clusterTarget } from "./components/target";
 import { Topics } from "./components/topics";
@@ -46,9 +48,10 @@ function chooseTarget(cfg: PlatformConfig) {
 
 /**
  * The KRaft controller quorum and the cluster id it and the brokers are formatted with:
- * `kafka.clusterId` when set (a migrated cluster keeps its ZooKeeper-era id), else 16 random bytes
- * kept in the stack's state (RandomId: its outputs are not secrets, unlike RandomBytes', so the
- * StatefulSet diffs stay readable).
+ * `kafka.clusterId` when set (a migrated cluster keeps its ZooKeeper-era id; config requires it
+ * while migrating), else 16 random bytes kept in the stack's state (RandomId: its outputs are not
+ * secrets, unlike RandomBytes', so the StatefulSet diffs stay readable). While migrating
+ * (kafka.migration before finalized) the controllers run in migration mode against `zookeeper`.
  */
 function kraftQuorum(
     cfg: PlatformConfig,
@@ -56,14 +59,27 @@ function kraftQuorum(
     rollout: RolloutAwaitOptions | undefined,
     opts: pulumi.ComponentResourceOptions,
     dependsOn: pulumi.Resource[],
+    zookeeper: ZooKeeper | undefined,
 ) {
     const clusterId: pulumi.Output<string> = cfg.kafka.clusterId
         ? pulumi.output(cfg.kafka.clusterId)
         : new random.RandomId("kafka-cluster-id", { byteLength: 16 }).hex.apply(kafkaClusterIdFromHex);
+    const migrating = controllersMigrating(cfg.kafka.metadata, cfg.kafka.migration);
+    if (migrating && !zookeeper) throw new pulumi.RunError(`kafka.migration ${cfg.kafka.migration}: the controllers need the ZooKeeper ensemble`);
     const controllers = new KafkaControllers(
         "kafka-controller",
-        { config: cfg.kafka.controllers, image: cfg.kafka.image, clusterId, namespace: cfg.namespace, instance, rollout },
-        { ...opts, dependsOn },
+        {
+            config: cfg.kafka.controllers,
+            image: cfg.kafka.image,
+            clusterId,
+            namespace: cfg.namespace,
+            instance,
+            rollout,
+            ...(migrating ? { migration: { zookeeperConnect: zookeeper!.connectString } } : {}),
+            jmx: cfg.kafka.migration !== "none",
+        },
+        // While migrating, the controllers start once the ensemble's rollout stage is applied.
+        { ...opts, dependsOn: [...dependsOn, ...(zookeeper ? [zookeeper] : [])] },
     );
     return { clusterId, controllers };
 }
@@ -88,13 +104,21 @@ export async function kafkaPlatform() {
               );
     const dependsOn = namespace ? [namespace] : [];
 
-    // The metadata store: a ZooKeeper ensemble (the seed's) or a KRaft controller quorum, never both
-    // (the ZooKeeper → KRaft migration, a later `kafka.migration` phase key, will run both for a while).
-    const metadata = cfg.kafka.metadata === "kraft" ? kraftQuorum(cfg, instance, rollout, opts, dependsOn) : undefined;
+    // The metadata store: a ZooKeeper ensemble (the seed's) or a KRaft controller quorum; both for
+    // a while during the ZooKeeper → KRaft migration (kafka.migration, components/migration.ts).
+    const phase = cfg.kafka.migration;
     const zookeeper =
         cfg.kafka.metadata === "zookeeper"
             ? new ZooKeeper("zk", { config: cfg.zookeeper, namespace: cfg.namespace, instance, rollout }, { ...opts, dependsOn })
             : undefined;
+    const metadata = controllersRun(cfg.kafka.metadata, phase) ? kraftQuorum(cfg, instance, rollout, opts, dependsOn, zookeeper) : undefined;
+    // The brokers name the quorum from brokers-migrating on; in controllers-removed it is no longer
+    // deployed (the docs' revert), but they keep naming it until `none` rolls them back.
+    const quorum = metadata
+        ? { quorumVoters: metadata.controllers.quorumVoters, clusterId: metadata.clusterId, stage: metadata.controllers.rollout }
+        : brokerMode(cfg.kafka.metadata, phase) !== "zookeeper"
+          ? { quorumVoters: controllerQuorumVoters(cfg.kafka.controllers.replicas, cfg.namespace), clusterId: cfg.kafka.clusterId! }
+          : undefined;
     const kafka = new Kafka(
         "kafka",
         {
@@ -102,7 +126,7 @@ export async function kafkaPlatform() {
             namespace: cfg.namespace,
             instance,
             zookeeper: zookeeper && { connectString: zookeeper.connectString, affinityTerm: zookeeper.affinityTerm, stage: zookeeper.rollout },
-            kraft: metadata && { quorumVoters: metadata.controllers.quorumVoters, clusterId: metadata.clusterId, stage: metadata.controllers.rollout },
+            kraft: quorum,
             rollout,
         },
         { ...opts, dependsOn: [...dependsOn, ...(zookeeper ? [zookeeper] : []), ...(metadata ? [metadata.controllers] : [])] },
@@ -136,6 +160,7 @@ export async function kafkaPlatform() {
         ...(renderedTo ? { renderedTo } : {}),
         bootstrapServers,
         metadata: cfg.kafka.metadata,
+        ...(phase !== "none" ? { migration: phase } : {}),
         ...(zookeeper
             ? { zookeeperConnect: zookeeper.connectString, zookeeperPartition: cfg.zookeeper.partition, zookeeperRollout: zookeeper.rollout }
             : {}),

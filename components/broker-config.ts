@@ -102,6 +102,8 @@ export const PLATFORM_OWNED_KEYS = [
     "controller.quorum.bootstrap.servers",
     "controller.listener.names",
     "listener.security.protocol.map",
+    // Set by kafka.migration's phases, never by hand.
+    "zookeeper.metadata.migration.enable",
 ] as const;
 
 /**
@@ -231,6 +233,11 @@ export interface TopologyArgs {
     zookeeperConnect?: string;
     /** The controller quorum (KRaft mode, instead of zookeeperConnect). */
     kraft?: { quorumVoters: string; controllerListener: string };
+    /**
+     * The controller quorum of a ZooKeeper → KRaft migration (kafka.migration brokers-migrating):
+     * the brokers stay in ZooKeeper mode (zookeeperConnect) and register with this quorum too.
+     */
+    migration?: { quorumVoters: string; controllerListener: string };
     /** Broker port (the seed's 9093). */
     port: number;
     /** The broker's log directory: where the data volume is mounted. */
@@ -256,7 +263,7 @@ export function platformProperties(t: TopologyArgs): Array<[string, string]> {
             ["log.dirs", t.logDir],
         ];
     }
-    return [
+    const zookeeperMode: Array<[string, string]> = [
         // The ordinal of kafka-N is its broker id, as in the seed.
         ["broker.id", "${HOSTNAME##*-}"],
         ["listeners", `PLAINTEXT://:${t.port}`],
@@ -265,7 +272,27 @@ export function platformProperties(t: TopologyArgs): Array<[string, string]> {
         ["zookeeper.connect", t.zookeeperConnect ?? ""],
         ["log.dirs", t.logDir],
     ];
+    if (!t.migration) return zookeeperMode;
+    // A ZooKeeper-mode broker ready for migration, as Kafka 3.9's docs list it (docs/ops.html:4017-4052):
+    // broker.id >= 0 (the ordinal; generated ids are refused with the flag, KafkaConfig.scala:983-985),
+    // the IBP pinned to 3.9 (at least 3.4 is required, KafkaConfig.scala:989-990; the docs ask for
+    // 3.9, ops.html:3953-3956, and a migrating broker registers with exactly [IBP, IBP],
+    // KafkaServer.scala:482-485), the flag, the quorum, and controller.listener.names (required in
+    // migration mode, KafkaConfig.scala:987-988) mapped in listener.security.protocol.map. The
+    // docs' sample uses controller.quorum.bootstrap.servers; our static quorum is controller.quorum.voters,
+    // which the same check accepts (KafkaConfig.scala:906-914).
+    return [
+        ...zookeeperMode,
+        ["inter.broker.protocol.version", MIGRATION_IBP_VERSION],
+        ["zookeeper.metadata.migration.enable", "true"],
+        ["controller.quorum.voters", t.migration.quorumVoters],
+        ["controller.listener.names", t.migration.controllerListener],
+        ["listener.security.protocol.map", `PLAINTEXT:PLAINTEXT,${t.migration.controllerListener}:PLAINTEXT`],
+    ];
 }
+
+/** The inter.broker.protocol.version the migrating brokers run with (components/migration.ts). */
+export const MIGRATION_IBP_VERSION = "3.9";
 
 /**
  * The tunable broker properties in force: the seed's kept values, our departures for this broker

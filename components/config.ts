@@ -13,6 +13,7 @@ import {
 import { MetadataMode, durabilityFindings, intSetting, metadataFindings, topicFindings } from "./durability";
 import { PROJECT_NAME } from "./project";
 import { KRAFT_CONTROLLER_ID_BASE } from "./kraft";
+import { MIGRATING_PHASES, MigrationPhase, PHASE_MEANING } from "./migration";
 
 /** Stack config keys live under the project's name (`kafka-platform:kafka`). */
 export const CONFIG_NAMESPACE = PROJECT_NAME;
@@ -163,6 +164,7 @@ const kafkaSchema = z
             { zookeeper: "a ZooKeeper ensemble, the seed's topology; Kafka 3.9 at most", kraft: "a KRaft controller quorum; recommended for new clusters" },
             "zookeeper",
         ),
+        migration: oneOf<MigrationPhase>(PHASE_MEANING, "none"),
         clusterId: clusterId.optional(),
         controllers: controllersSchema,
         antiAffinity: oneOf<"required" | "preferred">({ required: "one broker per node", preferred: "single-node dev clusters" }, "required"),
@@ -173,8 +175,12 @@ const kafkaSchema = z
         ),
     })
     .strict()
-    // The default image follows the metadata mode: ZooKeeper mode runs only on Kafka 3.x.
-    .transform((k) => ({ ...k, image: k.image ?? (k.metadata === "kraft" ? DEFAULT_KRAFT_KAFKA_IMAGE : DEFAULT_KAFKA_IMAGE) }))
+    // The default image follows the metadata mode: ZooKeeper mode runs only on Kafka 3.x. A migrated
+    // stack stays on 3.9 until kafka.image says otherwise: the 4.x upgrade is a step of its own.
+    .transform((k) => ({
+        ...k,
+        image: k.image ?? (k.metadata === "kraft" && k.migration === "none" ? DEFAULT_KRAFT_KAFKA_IMAGE : DEFAULT_KAFKA_IMAGE),
+    }))
     .default({});
 
 const topicSchema = z
@@ -197,6 +203,45 @@ const platformSchema = z
 
 type Problem = { path: (string | number)[]; message: string };
 
+/** Accepted values of inter.broker.protocol.version while migrating: 3.9, the line the migration runs on. */
+const MIGRATION_IBP = /^3\.9(-IV\d+)?$/;
+
+/** The rules of kafka.migration that config alone can check (the order of phases is the pack's: it needs the previous one). */
+function migrationProblems(cfg: z.output<typeof platformSchema>): Problem[] {
+    const phase = cfg.kafka.migration;
+    if (phase === "none") return [];
+    const problems: Problem[] = [];
+    if (cfg.kafka.metadata === "kraft" && phase !== "finalized") {
+        problems.push({
+            path: ["kafka", "migration"],
+            message:
+                `got ${show(phase)} with kafka.metadata "kraft"; kafka.metadata stays "zookeeper" while migrating and becomes "kraft" ` +
+                `(ZooKeeper removed) only after kafka.migration "finalized"`,
+        });
+    }
+    if (cfg.kafka.clusterId === undefined) {
+        const ns = cfg.namespace === "default" ? "" : ` -n ${cfg.namespace}`;
+        problems.push({
+            path: ["kafka", "clusterId"],
+            message:
+                `is required with kafka.migration ${show(phase)}: the controllers must be formatted with the id the ZooKeeper cluster already has. ` +
+                `Read it with \`kubectl exec${ns} zk-0 -- zkCli.sh -server localhost:2181 get /cluster/id\` (it prints {"version":"1","id":"<id>"}) ` +
+                `or as cluster.id in \`kubectl exec${ns} kafka-0 -- cat /var/lib/kafka/data/meta.properties\`, then ` +
+                `\`pulumi config set --path kafka.clusterId <id>\``,
+        });
+    }
+    const ibp = cfg.kafka.brokerConfig["inter.broker.protocol.version"];
+    if (ibp !== undefined && !MIGRATION_IBP.test(ibp)) {
+        problems.push({
+            path: ["kafka", "brokerConfig", "inter.broker.protocol.version"],
+            message:
+                `got ${show(ibp)} with kafka.migration ${show(phase)}; the migration pins it to 3.9 and it must not change until the migration ` +
+                `is over (Kafka 3.9 docs/ops.html:3939-3941, 3955-3956): remove it or set "3.9", rolled with kafka.migration "none" first`,
+        });
+    }
+    return problems;
+}
+
 /**
  * Checks across keys, run only once every key is valid on its own (so a bad kafka.replicas is
  * reported once, not again through every replication factor compared with it).
@@ -206,24 +251,34 @@ function crossCheck(cfg: z.output<typeof platformSchema>, raw: Record<string, un
     const issue = (path: (string | number)[], message: string) => problems.push({ path, message });
     const brokers = cfg.kafka.replicas;
 
+    const phase = cfg.kafka.migration;
     // The metadata rules are the policy pack's too (components/durability.ts).
-    for (const f of metadataFindings(cfg.kafka.metadata, cfg.kafka.image)) {
-        if (f.rule !== "zookeeper-mode-needs-kafka-3") continue;
-        issue(
-            ["kafka", "image"],
-            `got ${show(f.image)}, Kafka ${f.major}.x, with kafka.metadata "zookeeper"; Kafka 4.0 removed ZooKeeper mode, so its brokers ` +
-                `would not start: use a 3.9 image (${DEFAULT_KAFKA_IMAGE}) or kafka.metadata "kraft" for a new cluster`,
-        );
+    for (const f of metadataFindings(cfg.kafka.metadata, cfg.kafka.image, { migrating: MIGRATING_PHASES.has(phase) })) {
+        if (f.rule === "zookeeper-mode-needs-kafka-3") {
+            issue(
+                ["kafka", "image"],
+                `got ${show(f.image)}, Kafka ${f.major}.x, with kafka.metadata "zookeeper"; Kafka 4.0 removed ZooKeeper mode, so its brokers ` +
+                    `would not start: use a 3.9 image (${DEFAULT_KAFKA_IMAGE}) or kafka.metadata "kraft" for a new cluster` +
+                    (phase === "none" ? "" : ` (a migrating stack upgrades to 4.x after kafka.metadata "kraft" has removed ZooKeeper)`),
+            );
+        } else if (f.rule === "migration-needs-kafka-3.9") {
+            issue(
+                ["kafka", "image"],
+                `got ${show(f.image)}, Kafka ${f.version}, with kafka.migration ${show(phase)}; the ZooKeeper → KRaft migration runs on Kafka 3.9 ` +
+                    `(${DEFAULT_KAFKA_IMAGE}): upgrade the brokers to 3.9 before it, and to 4.x only once it is finalized and ZooKeeper removed`,
+            );
+        }
     }
-    if (cfg.kafka.metadata === "zookeeper") {
+    problems.push(...migrationProblems(cfg));
+    if (cfg.kafka.metadata === "zookeeper" && phase === "none") {
         const given = (raw.kafka ?? {}) as Record<string, unknown>;
         for (const key of ["clusterId", "controllers"]) {
             if (given[key] !== undefined) {
-                issue(["kafka", key], `is used only with kafka.metadata "kraft" (kafka.metadata is "zookeeper"), so it would do nothing`);
+                issue(["kafka", key], `is used only with kafka.metadata "kraft" or a kafka.migration phase (kafka.metadata is "zookeeper", kafka.migration "none"), so it would do nothing`);
             }
         }
     } else if (brokers > KRAFT_CONTROLLER_ID_BASE) {
-        issue(["kafka", "replicas"], `got ${brokers}; expected at most ${KRAFT_CONTROLLER_ID_BASE} in KRaft mode (broker node ids 0..${KRAFT_CONTROLLER_ID_BASE - 1}; controllers start at ${KRAFT_CONTROLLER_ID_BASE})`);
+        issue(["kafka", "replicas"], `got ${brokers}; expected at most ${KRAFT_CONTROLLER_ID_BASE} with KRaft controllers (broker node ids 0..${KRAFT_CONTROLLER_ID_BASE - 1}; controllers start at ${KRAFT_CONTROLLER_ID_BASE})`);
     }
 
     for (const key of Object.keys(cfg.kafka.brokerConfig)) {

@@ -135,31 +135,48 @@ export const FIRST_KRAFT_ONLY_MAJOR = 4;
  * undefined when the tag says nothing about it (`latest`, no tag, a digest only).
  */
 export function kafkaImageMajor(image: string): number | undefined {
+    return kafkaImageVersion(image)?.major;
+}
+
+/** The Kafka version an image's tag names: `4.1.0` → {major 4, minor 1}, `3` → {major 3}; undefined as above. */
+export function kafkaImageVersion(image: string): { major: number; minor?: number } | undefined {
     const ref = image.split("@")[0];
     const lastSlash = ref.lastIndexOf("/");
     const colon = ref.indexOf(":", lastSlash + 1);
     if (colon < 0) return undefined;
-    const m = /^v?(\d+)(\.|$|-)/.exec(ref.slice(colon + 1));
-    return m ? Number(m[1]) : undefined;
+    const m = /^v?(\d+)(?:\.(\d+))?(\.|$|-)/.exec(ref.slice(colon + 1));
+    return m ? { major: Number(m[1]), ...(m[2] !== undefined ? { minor: Number(m[2]) } : {}) } : undefined;
 }
 
 export type MetadataFinding =
     /** A Kafka 4.x (or later) image with ZooKeeper metadata: 4.0 removed ZooKeeper mode, the brokers do not start. */
     | { kind: "invalid"; rule: "zookeeper-mode-needs-kafka-3"; image: string; major: number }
+    /**
+     * A server in ZooKeeper → KRaft migration mode (the migration flag) on another line than 3.9:
+     * the migration runs on 3.9 (docs/ops.html:3955-3956 on the 3.9 branch) and 4.0 has no
+     * ZooKeeper client to migrate from.
+     */
+    | { kind: "invalid"; rule: "migration-needs-kafka-3.9"; image: string; version: string }
     /** An image whose tag names no Kafka version (`latest`, a digest): which modes it runs cannot be told. */
     | { kind: "unsafe"; rule: "image-version-unknown"; image: string; mode: MetadataMode };
 
 export interface MetadataOptions {
     /** Report an image whose tag names no Kafka version; not reported when absent. */
     refuseUnknownVersion?: boolean;
+    /** The server runs with the ZooKeeper → KRaft migration flag (a migrating broker or controller). */
+    migrating?: boolean;
 }
 
 /** The cross-field rules of the metadata mode and the image. */
 export function metadataFindings(mode: MetadataMode, image: string, o: MetadataOptions = {}): MetadataFinding[] {
-    const major = kafkaImageMajor(image);
-    if (major === undefined) return o.refuseUnknownVersion ? [{ kind: "unsafe", rule: "image-version-unknown", image, mode }] : [];
-    if (mode === "zookeeper" && major >= FIRST_KRAFT_ONLY_MAJOR) {
-        return [{ kind: "invalid", rule: "zookeeper-mode-needs-kafka-3", image, major }];
+    const version = kafkaImageVersion(image);
+    if (version === undefined) return o.refuseUnknownVersion ? [{ kind: "unsafe", rule: "image-version-unknown", image, mode }] : [];
+    if (mode === "zookeeper" && version.major >= FIRST_KRAFT_ONLY_MAJOR) {
+        return [{ kind: "invalid", rule: "zookeeper-mode-needs-kafka-3", image, major: version.major }];
+    }
+    // A tag naming only the major (`kafka:3`) cannot be told from 3.9: not judged.
+    if (o.migrating && !(version.major === 3 && (version.minor === undefined || version.minor === 9))) {
+        return [{ kind: "invalid", rule: "migration-needs-kafka-3.9", image, version: `${version.major}${version.minor !== undefined ? `.${version.minor}` : ""}` }];
     }
     return [];
 }

@@ -49,7 +49,24 @@ export interface ControllerSpecArgs extends ControllersConfig {
     /** The brokers' image: one Kafka version for the whole cluster. */
     image: KafkaConfig["image"];
     clusterId: string;
+    /** ZooKeeper → KRaft migration mode (kafka.migration before finalized): the ensemble the metadata is copied from. */
+    migration?: { zookeeperConnect: string };
+    /** A JMX port on localhost, for the migration's gates to read ZkMigrationState (any kafka.migration phase). */
+    jmx?: boolean;
 }
+
+/** The controllers' JMX port, bound to localhost only (CONTROLLER_JMX_OPTS). */
+export const CONTROLLER_JMX_PORT = 9999;
+
+/**
+ * The JVM's remote JMX, as kafka-run-class.sh sets it (bin/kafka-run-class.sh:209-220 in 3.9:
+ * no authentication, no TLS), but bound to 127.0.0.1: the gate reads it with JmxTool inside the pod
+ * (kubectl exec), and nothing else on the pod network can reach an unauthenticated JMX port.
+ * kafka-run-class.sh adds the port and the RMI port from JMX_PORT.
+ */
+export const CONTROLLER_JMX_OPTS =
+    "-Dcom.sun.management.jmxremote=true -Dcom.sun.management.jmxremote.authenticate=false -Dcom.sun.management.jmxremote.ssl=false " +
+    "-Dcom.sun.management.jmxremote.host=127.0.0.1 -Djava.rmi.server.hostname=127.0.0.1";
 
 /** This stack's `controller.quorum.voters`: every controller pod by its stable DNS name. */
 export function controllerQuorumVoters(replicas: number, namespace: string): string {
@@ -62,16 +79,35 @@ export function controllerQuorumVoters(replicas: number, namespace: string): str
     });
 }
 
-/** The controller's properties; node.id is evaluated in the container from its ordinal. */
-export function controllerProperties(replicas: number, namespace: string): Array<[string, string]> {
+/** The brokers' listener, which migrating controllers use to send their RPCs to ZooKeeper-mode brokers. */
+const BROKER_LISTENER = "PLAINTEXT";
+
+/**
+ * The controller's properties; node.id is evaluated in the container from its ordinal. In
+ * migration mode, as Kafka 3.9's docs give a controller ready for migration (docs/ops.html:3994-4010):
+ * the flag with zookeeper.connect (required together, KafkaConfig.scala:877-881), and
+ * inter.broker.listener.name, the brokers' listener the controller reaches ZooKeeper-mode brokers
+ * on, mapped in listener.security.protocol.map. listeners stays CONTROLLER only, as a
+ * controller-only node requires (KafkaConfig.scala:962-968); inter.broker.listener.name is checked
+ * against advertised listeners only on brokers (KafkaConfig.scala:1004-1009).
+ */
+export function controllerProperties(replicas: number, namespace: string, migration?: { zookeeperConnect: string }): Array<[string, string]> {
+    const protocols = migration ? `${CONTROLLER_LISTENER}:PLAINTEXT,${BROKER_LISTENER}:PLAINTEXT` : `${CONTROLLER_LISTENER}:PLAINTEXT`;
     return [
         ["process.roles", "controller"],
         ["node.id", `$(( ${KRAFT_CONTROLLER_ID_BASE} + \${HOSTNAME##*-} ))`],
         ["controller.quorum.voters", controllerQuorumVoters(replicas, namespace)],
         ["controller.listener.names", CONTROLLER_LISTENER],
-        ["listener.security.protocol.map", `${CONTROLLER_LISTENER}:PLAINTEXT`],
+        ["listener.security.protocol.map", protocols],
         ["listeners", `${CONTROLLER_LISTENER}://:${CONTROLLER_PORTS.controller}`],
         ["log.dirs", KAFKA_DATA_PATH],
+        ...(migration
+            ? ([
+                  ["zookeeper.metadata.migration.enable", "true"],
+                  ["zookeeper.connect", migration.zookeeperConnect],
+                  ["inter.broker.listener.name", BROKER_LISTENER],
+              ] as Array<[string, string]>)
+            : []),
     ];
 }
 
@@ -80,7 +116,7 @@ export function controllerStartScript(a: ControllerSpecArgs): string {
     return serverStartScript(
         KAFKA_HOME,
         `${KAFKA_CONFIG_PATH}/server.properties`,
-        controllerProperties(a.replicas, a.namespace),
+        controllerProperties(a.replicas, a.namespace, a.migration),
         new Map(),
         { clusterId: a.clusterId, propertiesFile: FORMAT_PROPERTIES_FILE },
     );
@@ -124,7 +160,15 @@ export function controllerStatefulSetSpec(a: ControllerSpecArgs) {
                         resources: { requests: { memory: a.memory, cpu: a.cpu } },
                         ports: containerPorts(CONTROLLER_PORTS),
                         command: ["sh", "-c", controllerStartScript(a)],
-                        env: kafkaServerEnv(a.heapOpts, a.image, "kraft"),
+                        env: [
+                            ...kafkaServerEnv(a.heapOpts, a.image, "kraft"),
+                            ...(a.jmx
+                                ? [
+                                      { name: "JMX_PORT", value: String(CONTROLLER_JMX_PORT) },
+                                      { name: "KAFKA_JMX_OPTS", value: CONTROLLER_JMX_OPTS },
+                                  ]
+                                : []),
+                        ],
                         volumeMounts: kafkaServerMounts(CONTROLLER_NAMES.dataVolume),
                         // Loading a large metadata log can take a while before the port opens: 10 minutes.
                         ...tcpStartupAndLiveness("controller", 60),

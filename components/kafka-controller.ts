@@ -19,6 +19,10 @@ export interface KafkaControllersArgs {
     readonly image: KafkaConfig["image"];
     /** The cluster id every node is formatted with: from @pulumi/random or `kafka.clusterId`. */
     readonly clusterId: pulumi.Input<string>;
+    /** Migration mode (kafka.migration before finalized): the ZooKeeper ensemble's connect string. */
+    readonly migration?: { readonly zookeeperConnect: pulumi.Input<string> };
+    /** A localhost JMX port for the migration's gates (any kafka.migration phase). */
+    readonly jmx?: boolean;
     readonly namespace: string;
     /** app.kubernetes.io/instance label value; the stack name. */
     readonly instance: string;
@@ -50,8 +54,18 @@ export class KafkaControllers extends pulumi.ComponentResource {
             this,
         );
         const spec = pulumi
-            .output(args.clusterId)
-            .apply((clusterId) => controllerStatefulSetSpec({ ...config, namespace, instance: args.instance, image: args.image, clusterId }));
+            .all([args.clusterId, args.migration?.zookeeperConnect])
+            .apply(([clusterId, zookeeperConnect]) =>
+                controllerStatefulSetSpec({
+                    ...config,
+                    namespace,
+                    instance: args.instance,
+                    image: args.image,
+                    clusterId,
+                    ...(args.migration ? { migration: { zookeeperConnect: zookeeperConnect! } } : {}),
+                    jmx: args.jmx,
+                }),
+            );
         ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
             {

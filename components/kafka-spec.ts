@@ -3,6 +3,7 @@
 import { tunableProperties, brokerStartScript } from "./broker-config";
 import { FIRST_KRAFT_ONLY_MAJOR, kafkaImageMajor } from "./durability";
 import { CONTROLLER_LISTENER } from "./kraft";
+import { brokerMode } from "./migration";
 import { contentHash } from "./pod-builders";
 import { inSyncProbeScript, servingProbeScript } from "./kafka-readiness";
 import type { KafkaConfig } from "./config";
@@ -124,7 +125,10 @@ export interface KafkaSpecArgs extends KafkaConfig {
     zookeeperConnect?: string;
     /** The ZooKeeper pods' affinity term, for preferring nodes that run them; ZooKeeper mode. */
     zookeeperAffinity?: ReturnType<typeof affinityTerm>;
-    /** The controller quorum and the cluster id the storage is formatted with; KRaft mode. */
+    /**
+     * The controller quorum and the cluster id the storage is formatted with: KRaft mode, and the
+     * migration's phases from brokers-migrating on.
+     */
     kraft?: { quorumVoters: string; clusterId: string };
 }
 
@@ -141,7 +145,14 @@ export function bootstrapServers(replicas: number, namespace: string): string {
 
 /** The broker container's start script, with every override in force. */
 export function kafkaStartScript(a: KafkaSpecArgs): string {
-    if (a.metadata === "kraft" && !a.kraft) throw new Error("kafka.metadata is kraft: the brokers need the controller quorum and the cluster id");
+    const mode = brokerMode(a.metadata, a.migration);
+    if (mode !== "zookeeper" && !a.kraft) throw new Error(`the brokers run ${mode === "kraft" ? "KRaft" : "migration"} mode: they need the controller quorum`);
+    const quorum = a.kraft && { quorumVoters: a.kraft.quorumVoters, controllerListener: CONTROLLER_LISTENER };
+    // While migrating, the platform owns inter.broker.protocol.version: 3.9 on the migrating
+    // ZooKeeper-mode brokers, unset on KRaft brokers, which use metadata.version instead (Kafka 3.9
+    // docs/ops.html:4082-4090: "Don't set the IBP"). In the `controllers` phase the brokers are untouched.
+    const overrides = { ...a.brokerConfig };
+    if (a.migration !== "none" && mode !== "zookeeper") delete overrides["inter.broker.protocol.version"];
     return brokerStartScript(
         KAFKA_HOME,
         `${KAFKA_CONFIG_PATH}/server.properties`,
@@ -150,12 +161,16 @@ export function kafkaStartScript(a: KafkaSpecArgs): string {
             namespace: a.namespace,
             headlessService: KAFKA_NAMES.headlessService,
             zookeeperConnect: a.zookeeperConnect,
-            kraft: a.metadata === "kraft" ? { quorumVoters: a.kraft!.quorumVoters, controllerListener: CONTROLLER_LISTENER } : undefined,
+            kraft: mode === "kraft" ? quorum : undefined,
+            migration: mode === "migrating" ? quorum : undefined,
             port: KAFKA_PORTS.server,
             logDir: KAFKA_DATA_PATH,
         },
-        tunableProperties(a.replicas, a.brokerConfig, a.metadata),
-        a.metadata === "kraft" ? { clusterId: a.kraft!.clusterId, propertiesFile: FORMAT_PROPERTIES_FILE } : undefined,
+        tunableProperties(a.replicas, overrides, mode === "kraft" ? "kraft" : "zookeeper"),
+        // A fresh KRaft stack formats its brokers' storage; migrated brokers keep the meta.properties
+        // they had in ZooKeeper mode (same cluster id and broker id), which the KRaft server loads and
+        // checks against node.id (core/.../KafkaRaftServer.scala:138-144); the docs format no broker.
+        a.metadata === "kraft" && a.migration === "none" ? { clusterId: a.kraft!.clusterId, propertiesFile: FORMAT_PROPERTIES_FILE } : undefined,
     );
 }
 
@@ -206,8 +221,9 @@ export function kafkaStatefulSetSpec(a: KafkaSpecArgs) {
             spec: {
                 affinity: {
                     podAntiAffinity: antiAffinity("kafka", a.antiAffinity),
-                    // Near ZooKeeper when possible, as in the seed (weight 1: a tie-breaker only).
-                    ...(a.zookeeperAffinity
+                    // Near ZooKeeper when possible, as in the seed (weight 1: a tie-breaker only); KRaft
+                    // brokers no longer talk to it (dropped in brokers-kraft, which rolls them anyway).
+                    ...(a.zookeeperAffinity && brokerMode(a.metadata, a.migration) !== "kraft"
                         ? { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: a.zookeeperAffinity }] } }
                         : {}),
                 },

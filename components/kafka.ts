@@ -38,7 +38,8 @@ export interface KafkaArgs {
     readonly kraft?: {
         readonly quorumVoters: pulumi.Input<string>;
         readonly clusterId: pulumi.Input<string>;
-        readonly stage: pulumi.Input<StageOutput>;
+        /** Absent when the brokers name a quorum that is not deployed (kafka.migration controllers-removed). */
+        readonly stage?: pulumi.Input<StageOutput>;
     };
     /** Wait for each rollout stage on a live cluster. Omitted when rendering YAML. */
     readonly rollout?: RolloutAwaitOptions;
@@ -72,22 +73,24 @@ export class Kafka extends pulumi.ComponentResource {
         const base = { ...config, namespace, instance: args.instance };
         const notApplying = (what: string) =>
             new pulumi.ResourceError(`not applying the brokers: the ${what}'s rollout stage failed (see its StatefulSet)`, this);
-        let spec: pulumi.Output<ReturnType<typeof kafkaStatefulSetSpec>>;
-        if (config.metadata === "kraft") {
-            if (!args.kraft) throw new pulumi.ResourceError("kafka.metadata is kraft but no controller quorum was given", this);
-            spec = pulumi.all([args.kraft.quorumVoters, args.kraft.clusterId, args.kraft.stage]).apply(([quorumVoters, clusterId, stage]) => {
-                if (stage.failed) throw notApplying("controller quorum");
-                return kafkaStatefulSetSpec({ ...base, kraft: { quorumVoters, clusterId } });
-            });
-        } else {
-            if (!args.zookeeper) throw new pulumi.ResourceError("kafka.metadata is zookeeper but no ZooKeeper ensemble was given", this);
-            spec = pulumi
-                .all([args.zookeeper.connectString, args.zookeeper.affinityTerm, args.zookeeper.stage])
-                .apply(([zookeeperConnect, zookeeperAffinity, zkStage]) => {
-                    if (zkStage.failed) throw notApplying("ZooKeeper ensemble");
-                    return kafkaStatefulSetSpec({ ...base, zookeeperConnect, zookeeperAffinity });
-                });
+        if (config.metadata === "kraft" && !args.kraft) throw new pulumi.ResourceError("kafka.metadata is kraft but no controller quorum was given", this);
+        if (config.metadata === "zookeeper" && !args.zookeeper) {
+            throw new pulumi.ResourceError("kafka.metadata is zookeeper but no ZooKeeper ensemble was given", this);
         }
+        // ZooKeeper mode, KRaft mode, or both while migrating: the brokers wait for every metadata
+        // store they are given to finish its rollout stage.
+        const { zookeeper: zk, kraft } = args;
+        const spec = pulumi
+            .all([zk?.connectString, zk?.affinityTerm, zk?.stage, kraft?.quorumVoters, kraft?.clusterId, kraft?.stage])
+            .apply(([zookeeperConnect, zookeeperAffinity, zkStage, quorumVoters, clusterId, kraftStage]) => {
+                if (zkStage?.failed) throw notApplying("ZooKeeper ensemble");
+                if (kraftStage?.failed) throw notApplying("controller quorum");
+                return kafkaStatefulSetSpec({
+                    ...base,
+                    ...(zk ? { zookeeperConnect, zookeeperAffinity } : {}),
+                    ...(kraft ? { kraft: { quorumVoters: quorumVoters!, clusterId: clusterId! } } : {}),
+                });
+            });
         ({ statefulSet: this.statefulSet, rollout: this.rollout } = platformStatefulSet(
             `${name}-statefulset`,
             {

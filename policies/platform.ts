@@ -11,3 +11,5 @@ export { effectivePartition, partitionStep } from "../rollout/partitions";
 export type { PartitionStep } from "../rollout/partitions";
 export { KAFKA_DEFAULTS, durabilityFindings, kafkaImageMajor, metadataFindings } from "../components/durability";
 export type { DurabilityFinding, MetadataFinding, MetadataMode, Setting } from "../components/durability";
+export { MIGRATION_FLAG, NEXT_STEPS, configuredStep, migrationStepFindings, renderedStep } from "../components/migration";
+export type { MigrationFinding, MigrationStep, RenderedServers } from "../components/migration";

@@ -1,4 +1,4 @@
-import { MetadataFinding, MetadataMode, metadataFindings, parseOverrides } from "../platform";
+import { MIGRATION_FLAG, MetadataFinding, MetadataMode, metadataFindings, parseOverrides } from "../platform";
 import {
     DEFAULT_ENFORCEMENT,
     EnforcementLevel,
@@ -26,12 +26,25 @@ function modeOf(overrides: Map<string, string>): MetadataMode {
     return overrides.has("process.roles") ? "kraft" : "zookeeper";
 }
 
+/** A server in ZooKeeper → KRaft migration mode: a controller or a ZooKeeper-mode broker with the flag. */
+export function isMigrating(overrides: Map<string, string>): boolean {
+    return (overrides.get(MIGRATION_FLAG) ?? "").trim().toLowerCase() === "true";
+}
+
 /** A finding of components/durability.ts in this policy's words. */
 function describe(f: MetadataFinding): { found: string; fix: string } {
     if (f.rule === "image-version-unknown") {
         return {
             found: `its image ${f.image} names no Kafka version in its tag, so whether it runs ${f.mode === "kraft" ? "KRaft" : "ZooKeeper"} mode cannot be checked`,
             fix: `use an image tagged with its Kafka version (kafka.image, e.g. apache/kafka:4.4.0), or set refuseUnknownVersion: false in this policy's config`,
+        };
+    }
+    if (f.rule === "migration-needs-kafka-3.9") {
+        return {
+            found:
+                `its image ${f.image} is Kafka ${f.version} and its servers run in ZooKeeper → KRaft migration mode (${MIGRATION_FLAG}=true); ` +
+                `the migration runs on Kafka 3.9, and 4.x has no ZooKeeper to migrate from`,
+            fix: `run a Kafka 3.9 image (kafka.image) until the migration is finalized (kafka.migration: finalized) and ZooKeeper removed`,
         };
     }
     return {
@@ -44,7 +57,8 @@ function describe(f: MetadataFinding): { found: string; fix: string } {
 
 /**
  * Kafka servers run a metadata mode their image supports: Kafka 4.x and later only with KRaft
- * (process.roles), never with ZooKeeper.
+ * (process.roles), never with ZooKeeper;
+ * and a server in ZooKeeper → KRaft migration mode only on Kafka 3.9.
  *
  * @severity critical
  * @topics availability, kafka
@@ -56,7 +70,9 @@ export function kafkaMetadata(
     const defaults: MetadataConfig = { ...METADATA_DEFAULTS, ...config };
     return {
         name: KAFKA_METADATA,
-        description: "Kafka servers run a metadata mode their image supports: Kafka 4.x and later only with KRaft (process.roles), never with ZooKeeper.",
+        description:
+            "Kafka servers run a metadata mode their image supports: Kafka 4.x and later only with KRaft (process.roles), never with ZooKeeper; " +
+            "and a server in ZooKeeper → KRaft migration mode only on Kafka 3.9.",
         enforcementLevel,
         severity: "critical",
         tags: ["availability", "kafka"],
@@ -70,8 +86,9 @@ export function kafkaMetadata(
             const servers = sts.containers.filter((c) => containerScript(c).includes(SERVER_START));
             if (servers.length === 0) args.notApplicable("not a Kafka StatefulSet");
             for (const c of servers) {
-                const mode = modeOf(parseOverrides(containerScript(c)));
-                for (const f of metadataFindings(mode, String(c.image ?? ""), { refuseUnknownVersion: cfg.refuseUnknownVersion })) {
+                const overrides = parseOverrides(containerScript(c));
+                const options = { refuseUnknownVersion: cfg.refuseUnknownVersion, migrating: isMigrating(overrides) };
+                for (const f of metadataFindings(modeOf(overrides), String(c.image ?? ""), options)) {
                     const { found, fix } = describe(f);
                     report(violation(sts.subject, KAFKA_METADATA, found, fix));
                 }

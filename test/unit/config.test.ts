@@ -23,6 +23,7 @@ describe("stack config", () => {
                 readiness: "in-sync",
                 rolloutTimeoutSeconds: 600,
                 metadata: "zookeeper",
+                migration: "none",
                 controllers: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0, heapOpts: "-Xmx512M -Xms512M", storage: "10Gi", rolloutTimeoutSeconds: 600 },
             },
         );

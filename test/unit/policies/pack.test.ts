@@ -157,7 +157,7 @@ describe("the kafka-guardrails pack", () => {
             const result = spawnSync("bash", [path.join(PACK, "scripts", "stage.sh"), staged, "--no-install"], { encoding: "utf8" });
             assert.strictEqual(result.status, 0, result.stderr);
             const vendored = ["components", "rollout"].flatMap((dir) => fs.readdirSync(path.join(staged, "vendor", dir)).map((f) => `${dir}/${f}`));
-            assert.deepStrictEqual(vendored.sort(), ["components/broker-config.ts", "components/durability.ts", "components/labels.ts", "components/shell.ts", "rollout/partitions.ts"]);
+            assert.deepStrictEqual(vendored.sort(), ["components/broker-config.ts", "components/durability.ts", "components/labels.ts", "components/migration.ts", "components/shell.ts", "rollout/partitions.ts"]);
             assert.doesNotMatch(fs.readFileSync(path.join(staged, "platform.ts"), "utf8"), /\.\.\/(components|rollout)\//);
             fs.symlinkSync(path.join(PACK, "node_modules"), path.join(staged, "node_modules"));
             // eslint-disable-next-line @typescript-eslint/no-var-requires
