@@ -5,13 +5,14 @@ import { podAntiAffinity } from "./rules/anti-affinity";
 import { EnforcementLevel, Policies } from "./rules/common";
 import { kafkaDurability } from "./rules/durability";
 import { kafkaMetadata } from "./rules/kafka-metadata";
+import { kafkaMigration } from "./rules/kafka-migration";
 import { podDisruptionBudget } from "./rules/pdb";
 import { podSecurity } from "./rules/pod-security";
 import { statefulSetProtection } from "./rules/protect";
 import { rolloutPartitionStep } from "./rules/rollout-step";
 import { zookeeperEnsemble } from "./rules/zookeeper-ensemble";
 
-export { podAntiAffinity, kafkaDurability, kafkaMetadata, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
+export { podAntiAffinity, kafkaDurability, kafkaMetadata, kafkaMigration, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
 
 export const PACK_NAME = "kafka-guardrails";
 
@@ -23,6 +24,7 @@ export function guardrails(enforcementLevel: EnforcementLevel = "mandatory"): Po
         rolloutPartitionStep(enforcementLevel),
         kafkaDurability(enforcementLevel),
         kafkaMetadata(enforcementLevel),
+        kafkaMigration(enforcementLevel),
         zookeeperEnsemble(enforcementLevel),
         podSecurity(enforcementLevel),
         statefulSetProtection(enforcementLevel),

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ExecFn, Gate, GateOutcome, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate, runGate } from "../rollout/gates";
 import { KubeAccess, StageReader, kubectlArgs } from "../rollout/kube";
-import { PolicyConfig, envPolicyConfigPath, mergeStepPolicyConfig, readPolicyConfig } from "./policy-config";
+import { MigrationPolicyConfig, PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeStepPolicyConfig, readPolicyConfig } from "./policy-config";
 import { PRESETS, isEnvName } from "./presets";
 import { RemoteRolloutWorkspace, RemoteSource, RemoteStackFactory } from "./remote";
 import { Interrupt, RendererName, RolloutSummary, runRollout } from "./rollout";
@@ -201,7 +201,7 @@ async function operation(kind: "preview" | "up", o: OperationCommandOptions): Pr
     const req = {
         partition: state.partition,
         previousPartition: previous,
-        policyConfig: mergeStepPolicyConfig(policy.envConfig, { previousPartition: { kafka: previous } }),
+        policyConfig: mergeMigrationPolicyConfig(mergeStepPolicyConfig(policy.envConfig, { previousPartition: { kafka: previous } }), migrationPrevious(state)),
         label: `${kind}-partition-${state.partition}`,
     };
     return ws[kind](req, { onOutput: o.onOutput, signal: o.signal });
@@ -237,14 +237,28 @@ export async function gate(o: GateCommandOptions): Promise<GateOutcome[]> {
     return outcomes;
 }
 
-/** The policy config file a hand-run `pulumi preview/up --policy-pack` needs now (deployments' pre-run step). */
+/**
+ * The policy config file a hand-run `pulumi preview/up --policy-pack` needs now (deployments'
+ * pre-run step): the step policy's previous partition and, read from the stack's outputs, the
+ * migration policy's previous step (not passed when the caller gives the previous partition).
+ */
 export async function policyConfigFor(o: StackTarget & RemoteChoice & { previous?: number; maxStep?: number; workspace?: RolloutWorkspace }): Promise<PolicyConfig> {
     const policy = policySetup(o);
     let previous = o.previous;
+    let state: StackState | undefined;
     if (previous === undefined) {
         const ws = o.workspace ?? (await openWorkspace(o, policy));
-        const state = await ws.read();
+        state = await ws.read();
         previous = state.deployedPartition;
     }
-    return mergeStepPolicyConfig(policy.envConfig, { previousPartition: previous === undefined ? {} : { kafka: previous }, maxStep: o.maxStep });
+    const step = mergeStepPolicyConfig(policy.envConfig, { previousPartition: previous === undefined ? {} : { kafka: previous }, maxStep: o.maxStep });
+    return state ? mergeMigrationPolicyConfig(step, migrationPrevious(state)) : step;
+}
+
+/** The kafka-migration policy's view of the last update: its step and partitions, from the stack's outputs. */
+export function migrationPrevious(state: StackState): MigrationPolicyConfig {
+    const previousPartition: Record<string, number> = {};
+    if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
+    if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
+    return { previousStep: state.deployedStep, previousPartition };
 }

@@ -4,6 +4,7 @@
 // before this update, and the step it may take.
 import * as fs from "fs";
 import * as path from "path";
+import { KAFKA_MIGRATION } from "../policies/rules/kafka-migration";
 import { ROLLOUT_PARTITION_STEP, ROLLOUT_STEP_DEFAULTS } from "../policies/rules/rollout-step";
 
 /** The step policy's name and defaults, read from the pack itself so the two cannot disagree. */
@@ -74,4 +75,23 @@ export function mergeStepPolicyConfig(envConfig: PolicyConfig | undefined, step:
     if (step.maxStep !== undefined) entry.maxStep = step.maxStep;
     merged[STEP_POLICY] = entry;
     return merged;
+}
+
+/** What the kafka-migration policy is told about the previous update (read from the stack's outputs). */
+export interface MigrationPolicyConfig {
+    /** The step deployed before; undefined when the stack has no outputs yet (the check is then skipped). */
+    previousStep?: string;
+    /** Partitions after the previous update, by StatefulSet name ({kafka: 0, "kafka-controller": 0}). */
+    previousPartition: Record<string, number>;
+}
+
+/** The policy config with the kafka-migration policy's previous step and partitions merged in, as for the step policy. */
+export function mergeMigrationPolicyConfig(config: PolicyConfig, previous: MigrationPolicyConfig): PolicyConfig {
+    const existing = config[KAFKA_MIGRATION];
+    const base: Record<string, unknown> =
+        typeof existing === "string" ? { enforcementLevel: existing } : existing && typeof existing === "object" ? { ...(existing as object) } : {};
+    return {
+        ...config,
+        [KAFKA_MIGRATION]: { ...base, previousStep: previous.previousStep ?? "", previousPartition: { ...previous.previousPartition } },
+    };
 }

@@ -7,6 +7,7 @@ import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, OutputMap, PreviewOptions, PulumiFn, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { CONFIG_NAMESPACE, PlatformConfig, parseConfig, projectConfig } from "../components/config";
 import { PROJECT_NAME } from "../components/project";
+import { MIGRATION_PHASES, MigrationPhase, MigrationStep, configuredStep } from "../components/migration";
 import { clusterTarget } from "../components/target";
 import type { KubeconfigSource } from "../rollout/kube";
 import { PolicyConfig } from "./policy-config";
@@ -21,6 +22,12 @@ export interface StackState {
     namespace: string;
     /** kafka.partition of the last successful update (the kafkaPartition stack output), if any. */
     deployedPartition?: number;
+    /**
+     * The ZooKeeper → KRaft migration step of the last successful update (the metadata and
+     * migration stack outputs), and kafka.controllers.partition then (controllerPartition), if any.
+     */
+    deployedStep?: MigrationStep;
+    deployedControllerPartition?: number;
     /** How to reach the cluster, as the program decides it; undefined when it renders YAML instead. */
     kubeconfig?: KubeconfigSource;
 }
@@ -110,14 +117,26 @@ export function stackStateFrom(all: Record<string, string>, outputs: OutputMap |
     // The program's own rule (components/target.ts): a cluster when a kubeconfig is configured or found, unless renderDir.
     const kubeconfig = clusterTarget({ renderDir: config.renderDir, kubeconfig: all["kubernetes:kubeconfig"], context: all["kubernetes:context"] });
     const deployed = outputs?.kafkaPartition?.value;
+    const controllers = outputs?.controllerPartition?.value;
     return {
         config,
         partition: config.kafka.partition,
         replicas: config.kafka.replicas,
         namespace: config.namespace,
         deployedPartition: typeof deployed === "number" && Number.isInteger(deployed) ? deployed : undefined,
+        deployedStep: deployedStep(outputs),
+        deployedControllerPartition: typeof controllers === "number" && Number.isInteger(controllers) ? controllers : undefined,
         kubeconfig,
     };
+}
+
+/** The migration step the outputs record: `migration` is exported only while a phase is set (absent: none). */
+function deployedStep(outputs: OutputMap | undefined): MigrationStep | undefined {
+    const metadata = outputs?.metadata?.value;
+    const migration = outputs?.migration?.value ?? "none";
+    if (metadata !== "zookeeper" && metadata !== "kraft") return undefined;
+    if (!(MIGRATION_PHASES as readonly string[]).includes(migration)) return undefined;
+    return configuredStep(metadata, migration as MigrationPhase);
 }
 
 /** ConfigMap ({key: {value, secret}}) → {key: value}. */

@@ -61,7 +61,7 @@ function configErrors(pack: Policies, config: Record<string, unknown>): string[]
 }
 
 describe("the kafka-guardrails pack", () => {
-    it("has eight policies with unique kebab-case names, a description, a severity and tags", () => {
+    it("has nine policies with unique kebab-case names, a description, a severity and tags", () => {
         assert.deepStrictEqual(
             policies.map((p) => p.name),
             [
@@ -70,6 +70,7 @@ describe("the kafka-guardrails pack", () => {
                 "rollout-partition-step",
                 "kafka-durability",
                 "kafka-metadata",
+                "kafka-migration",
                 "zookeeper-ensemble",
                 "pod-security",
                 "statefulset-protection",
