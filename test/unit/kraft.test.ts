@@ -3,9 +3,7 @@
 // no ZooKeeper), and the kafka-metadata policy. Expected values are written out here, not derived
 // with the helpers that produce them.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseOverrides } from "../../components/broker-config";
 import { parseConfig } from "../../components/config";
@@ -21,6 +19,7 @@ import { programResources, recordResourceOptions, runPack, validateResource } fr
 import { runProgram } from "../helpers/program";
 import { CONTAINER, kafkaStatefulSet, set, sts } from "./policies/fixtures";
 import { rejects } from "../helpers/config";
+import { runStartScript } from "../helpers/start-script";
 
 const STS = "kubernetes:apps/v1:StatefulSet";
 const SVC = "kubernetes:core/v1:Service";
@@ -42,23 +41,6 @@ function controllerSpec(kafka: Record<string, unknown> = {}) {
 function brokerSpec(kafka: Record<string, unknown> = {}) {
     const cfg = kraft(kafka);
     return kafkaStatefulSetSpec({ ...cfg.kafka, namespace: "default", instance: "dev", kraft: { quorumVoters: VOTERS, clusterId: CLUSTER_ID } });
-}
-
-/** Runs a start script with a real sh, fake kafka-storage.sh / kafka-server-start.sh that record their argv. */
-function runStartScript(script: string, hostname: string) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kraft-start-"));
-    const home = path.join(dir, "kafka");
-    fs.mkdirSync(path.join(home, "bin"), { recursive: true });
-    for (const tool of ["kafka-storage.sh", "kafka-server-start.sh"]) {
-        fs.writeFileSync(path.join(home, "bin", tool), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/${tool}.argv\n`, { mode: 0o755 });
-    }
-    const props = path.join(dir, "format.properties");
-    const local = script.split("/opt/kafka").join(home).split("/tmp/kafka-format.properties").join(props);
-    execFileSync("sh", ["-c", local], { env: { HOSTNAME: hostname, PATH: process.env.PATH } });
-    const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-    const result = { storage: read("kafka-storage.sh.argv").trim().split("\n"), server: read("kafka-server-start.sh.argv").trim().split("\n"), properties: read("format.properties") };
-    fs.rmSync(dir, { recursive: true, force: true });
-    return result;
 }
 
 describe("KRaft config (kafka.metadata, kafka.clusterId, kafka.controllers)", () => {
@@ -189,8 +171,8 @@ describe("the KRaft controller StatefulSet spec", () => {
 
     it("formats its storage once with the cluster id, then starts as controller 3000 + ordinal of a static quorum", () => {
         const run = runStartScript(controllerSpec().template.spec.containers[0].command[2], "kafka-controller-2");
-        assert.deepStrictEqual(run.storage, ["format", "--cluster-id", CLUSTER_ID, "--config", run.storage[4], "--ignore-formatted"]);
-        assert.deepStrictEqual(run.properties.trim().split("\n"), [
+        assert.deepStrictEqual(run.storage, ["format", "--cluster-id", CLUSTER_ID, "--config", run.storage![4], "--ignore-formatted"]);
+        assert.deepStrictEqual(run.properties!.trim().split("\n"), [
             "process.roles=controller",
             "node.id=3002",
             `controller.quorum.voters=${VOTERS}`,
@@ -201,7 +183,7 @@ describe("the KRaft controller StatefulSet spec", () => {
         ]);
         // The server gets the very same properties as --override flags.
         assert.strictEqual(run.server[1], "--override");
-        assert.strictEqual(run.server.filter((a) => a !== "--override").slice(1).join("\n"), run.properties.trim());
+        assert.strictEqual(run.server.filter((a) => a !== "--override").slice(1).join("\n"), run.properties!.trim());
     });
 });
 
@@ -210,7 +192,7 @@ describe("the brokers in KRaft mode", () => {
         const spec = brokerSpec();
         const script = spec.template.spec.containers[0].command[2];
         const run = runStartScript(script, "kafka-1");
-        const props = new Map(run.properties.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as [string, string]));
+        const props = new Map(run.properties!.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as [string, string]));
         assert.strictEqual(props.get("process.roles"), "broker");
         assert.strictEqual(props.get("node.id"), "1");
         assert.strictEqual(props.get("controller.quorum.voters"), VOTERS);
@@ -223,13 +205,13 @@ describe("the brokers in KRaft mode", () => {
         }
         // The durability defaults stay.
         assert.strictEqual(props.get("min.insync.replicas"), "2");
-        assert.deepStrictEqual(run.storage, ["format", "--cluster-id", CLUSTER_ID, "--config", run.storage[4], "--ignore-formatted"]);
+        assert.deepStrictEqual(run.storage, ["format", "--cluster-id", CLUSTER_ID, "--config", run.storage![4], "--ignore-formatted"]);
         assert.strictEqual(parseOverrides(script).get("process.roles"), "broker", "the policy pack reads the same flags");
     });
 
     it("passes a user property with a backslash to the format's properties file escaped, and to the server as it is", () => {
         const run = runStartScript(brokerSpec({ brokerConfig: { "ssl.keystore.location": "C:\\ks" } }).template.spec.containers[0].command[2], "kafka-0");
-        assert.ok(run.properties.includes("ssl.keystore.location=C:\\\\ks\n"), run.properties);
+        assert.ok(run.properties!.includes("ssl.keystore.location=C:\\\\ks\n"), run.properties);
         assert.ok(run.server.includes("ssl.keystore.location=C:\\ks"));
     });
 
