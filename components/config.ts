@@ -271,11 +271,11 @@ function crossCheck(cfg: z.output<typeof platformSchema>, raw: Record<string, un
     }
     problems.push(...migrationProblems(cfg));
     if (cfg.kafka.metadata === "zookeeper" && phase === "none") {
-        const given = (raw.kafka ?? {}) as Record<string, unknown>;
-        for (const key of ["clusterId", "controllers"]) {
-            if (given[key] !== undefined) {
-                issue(["kafka", key], `is used only with kafka.metadata "kraft" or a kafka.migration phase (kafka.metadata is "zookeeper", kafka.migration "none"), so it would do nothing`);
-            }
+        // kafka.clusterId is accepted here: it is the id ZooKeeper holds, set before the migration's
+        // first phase and kept when a rollback returns to "none" (a next attempt needs it again).
+        // Controllers in ZooKeeper mode would be a misreading of what the key does.
+        if (((raw.kafka ?? {}) as Record<string, unknown>).controllers !== undefined) {
+            issue(["kafka", "controllers"], `is used only with kafka.metadata "kraft" or a kafka.migration phase (kafka.metadata is "zookeeper", kafka.migration "none"), so it would do nothing`);
         }
     } else if (brokers > KRAFT_CONTROLLER_ID_BASE) {
         issue(["kafka", "replicas"], `got ${brokers}; expected at most ${KRAFT_CONTROLLER_ID_BASE} with KRaft controllers (broker node ids 0..${KRAFT_CONTROLLER_ID_BASE - 1}; controllers start at ${KRAFT_CONTROLLER_ID_BASE})`);

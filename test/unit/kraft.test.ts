@@ -93,8 +93,8 @@ describe("KRaft config (kafka.metadata, kafka.clusterId, kafka.controllers)", ()
         assert.strictEqual(parseConfig({ kafka: { image: "apache/kafka:latest" } }).kafka.image, "apache/kafka:latest");
     });
 
-    it("rejects KRaft-only keys in ZooKeeper mode, where they would do nothing", () => {
-        rejects({ kafka: { clusterId: CLUSTER_ID } }, "kafka.clusterId", /used only with kafka.metadata "kraft"/);
+    it("rejects kafka.controllers in ZooKeeper mode, where it would do nothing; keeps kafka.clusterId for a migration", () => {
+        assert.strictEqual(parseConfig({ kafka: { clusterId: CLUSTER_ID } }).kafka.clusterId, CLUSTER_ID);
         rejects({ kafka: { controllers: { replicas: 3 } } }, "kafka.controllers", /used only with kafka.metadata "kraft"/);
     });
 

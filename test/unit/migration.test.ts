@@ -78,9 +78,10 @@ describe("kafka.migration config", () => {
         assert.strictEqual(parseConfig(phaseConfig("controllers")).kafka.clusterId, CLUSTER_ID);
     });
 
-    it("accepts kafka.controllers and kafka.clusterId in ZooKeeper mode while migrating, not otherwise", () => {
+    it("accepts kafka.controllers in ZooKeeper mode while migrating, not otherwise; kafka.clusterId stays valid after a rollback to none", () => {
         assert.strictEqual(parseConfig(phaseConfig("controllers", { controllers: { replicas: 5 } })).kafka.controllers.replicas, 5);
-        rejects({ kafka: { clusterId: CLUSTER_ID } }, "kafka.clusterId", /used only with kafka.metadata "kraft" or a kafka.migration phase/);
+        rejects({ kafka: { controllers: { replicas: 3 } } }, "kafka.controllers", /used only with kafka.metadata "kraft" or a kafka.migration phase/);
+        assert.strictEqual(parseConfig({ kafka: { migration: "none", clusterId: CLUSTER_ID } }).kafka.clusterId, CLUSTER_ID);
     });
 
     it("keeps kafka.metadata zookeeper until finalized, and allows kraft (ZooKeeper removed) only after it", () => {
