@@ -33,7 +33,7 @@ section "cluster tier (kwok fake nodes) beside the pods tier (real nodes)"
 (KAFKA_PLATFORM_TEST_PORT_OFFSET=100 scripts/env.sh npx mocha --config test/cluster/.mocharc.json > "$LOGS/cluster.log" 2>&1) &
 cluster_pid=$!
 pods_rc=0
-tier pods scripts/env.sh npx mocha --config test/pods/.mocharc.json || pods_rc=$?
+tier pods scripts/env.sh bash scripts/test-pods.sh || pods_rc=$?
 cluster_rc=0
 wait "$cluster_pid" || cluster_rc=$?
 section "cluster tier output"

@@ -73,6 +73,25 @@ export async function startCluster(opts: { nodes?: number; realNodes?: number; r
     };
 }
 
+/**
+ * A cluster another process started and will stop (`npm run cluster -- start` with
+ * KAFKA_PLATFORM_CLUSTER_DIR=dir): test files in several processes share it. `stop` leaves it running.
+ */
+export function attachCluster(dir: string): TestCluster {
+    const local = new LocalCluster(new Layout(dir));
+    if (!local.running()) throw new Error(`no cluster is running in ${dir} (KAFKA_PLATFORM_POD_CLUSTER_DIR)`);
+    return {
+        dir,
+        kubeconfig: local.kubeconfig,
+        local,
+        env: { KAFKA_PLATFORM_CLUSTER_DIR: dir, KUBECONFIG: local.kubeconfig },
+        stop: async () => undefined,
+        nodes: async (n: number) => {
+            await local.kwok.scale(n);
+        },
+    };
+}
+
 export function kubectl(cluster: TestCluster, ...args: string[]): Promise<string> {
     return run("kubectl", ["--kubeconfig", cluster.kubeconfig, ...args], {}, 120_000);
 }

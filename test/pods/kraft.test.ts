@@ -9,7 +9,8 @@ import * as assert from "assert";
 import { KAFKA_DATA_PATH } from "../../components/kafka-spec";
 import { StackHandle, newStack } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
-import { Platform, kubectl, kubectlJson, kubectlWaiting, platform, ready, results, timedUp } from "./platform";
+import { TestCluster } from "../helpers/cluster";
+import { kubectl, kubectlJson, kubectlWaiting, ready, results, sharedCluster, timedUp } from "./platform";
 
 const NS = "kraft";
 const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
@@ -20,7 +21,7 @@ const MESSAGES = 100;
 
 describe("kraft: a fresh KRaft stack on real pods (Kafka 4.4.0, three controllers, three brokers)", function () {
     this.timeout(1_800_000);
-    let p: Platform;
+    let p: { cluster: TestCluster };
     let h: StackHandle;
     let k: Kube;
     let bootstrap: string;
@@ -37,7 +38,7 @@ describe("kraft: a fresh KRaft stack on real pods (Kafka 4.4.0, three controller
         );
 
     before(async () => {
-        p = await platform();
+        p = { cluster: await sharedCluster() };
         h = await newStack(
             "kraft",
             {

@@ -27,7 +27,7 @@ import { inSyncProbeScript, servingProbeScript } from "../../components/kafka-re
 import { IsrSampler } from "../helpers/kafka-load";
 import { KAFKA_HOME, KAFKA_PORTS } from "../../components/kafka-spec";
 import {
-    CLIENT, KAFKA_BIN, LoadRun, Platform, SEED_DURABILITY,
+    CLIENT, KAFKA_BIN, LoadRun, Platform, SEED_DURABILITY, nodesToOurselves,
     clearBrokerConfig, kubectl, kubectlJson, kubectlWaiting, platform, results, setBrokerConfig, setPath, show, timedUp, underLoad,
 } from "./platform";
 
@@ -82,6 +82,7 @@ describe(`pacing (${ALL_RUNS ? "all eight runs" : "CI's four runs of eight; KAFK
 
     before(async () => {
         p = await platform();
+        await nodesToOurselves();
         await configs(`--entity-type brokers --entity-default --add-config follower.replication.throttled.rate=${THROTTLE}`);
         sampler = new IsrSampler(p.k, CLIENT);
     });

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { EngineEvent } from "@pulumi/pulumi/automation";
-import { PodWatcher, TestCluster, kubectl, kubectlJson, kubectlWaiting, pods, startCluster } from "../helpers/cluster";
+import { PodWatcher, TestCluster, attachCluster, kubectl, kubectlJson, kubectlWaiting, pods, startCluster } from "../helpers/cluster";
 import { StackHandle, newStack, setPath } from "../helpers/engine";
 import { KAFKA_BIN, Kube, LoadFigures, Producer, figures, readAll, startClientPod } from "../helpers/kafka-load";
 
@@ -46,19 +46,51 @@ export async function timedUp(h: StackHandle) {
     return { result, seconds: (Date.now() - started) / 1000, events };
 }
 
+let clusterStarted: Promise<TestCluster> | undefined;
 let started: Promise<Platform> | undefined;
-let stopping: (() => Promise<void>) | undefined;
+const cleanups: Array<() => Promise<void> | void> = [];
 const t0 = Date.now();
+
+/**
+ * The tier's cluster, started the first time it is asked for, or the one named by
+ * KAFKA_PLATFORM_POD_CLUSTER_DIR (scripts/test-all.sh starts it once and runs the files with a
+ * stack of their own beside the shared stack's, in another process). Files with a stack of their
+ * own (in a namespace of their own) need only this, so run alone they do not deploy the shared stack.
+ */
+export function sharedCluster(): Promise<TestCluster> {
+    const given = process.env.KAFKA_PLATFORM_POD_CLUSTER_DIR;
+    clusterStarted ??= given
+        ? Promise.resolve(attachCluster(given))
+        : startCluster({ realNodes: 3 }).then((cluster) => {
+              cleanups.push(() => cluster.stop());
+              return cluster;
+          });
+    return clusterStarted;
+}
+
+/**
+ * Waits until the file KAFKA_PLATFORM_POD_EXCLUSIVE_AFTER names exists: written by test-all.sh
+ * when the files running beside this process have finished. The pacing runs drain whole nodes
+ * (every namespace's pods) and measure catch-up, so they need the nodes to themselves.
+ */
+export async function nodesToOurselves(): Promise<void> {
+    const marker = process.env.KAFKA_PLATFORM_POD_EXCLUSIVE_AFTER;
+    if (!marker || fs.existsSync(marker)) return;
+    const t = Date.now();
+    console.log(`      waiting for the real-pod files running beside this one to finish (${marker})`);
+    while (!fs.existsSync(marker)) {
+        if (Date.now() - t > 3_600_000) throw new Error(`${marker} did not appear within an hour`);
+        await new Promise((r) => setTimeout(r, 5000));
+    }
+    console.log(`      the nodes are ours after ${Math.round((Date.now() - t) / 1000)}s`);
+}
 
 /** The platform, deployed by a fresh `up` the first time it is asked for. */
 export function platform(): Promise<Platform> {
     started ??= (async () => {
-        const cluster = await startCluster({ realNodes: 3 });
+        const cluster = await sharedCluster();
         const h = await newStack("pods", STACK, { env: { KUBECONFIG: cluster.kubeconfig }, extra: { "kubernetes:kubeconfig": cluster.kubeconfig } });
-        stopping = async () => {
-            h.project.cleanup();
-            await cluster.stop();
-        };
+        cleanups.unshift(() => h.project.cleanup());
         // Ten minutes a call: reading a pacing run back streams tens of MB through the console consumer.
         const k: Kube = { kubeconfig: cluster.kubeconfig, namespace: "default", kubectl: (...args) => kubectlWaiting(cluster, 600_000, ...args) };
         const watcher = new PodWatcher(cluster, "default", "app in (zk,kafka)");
@@ -78,7 +110,7 @@ after(async function () {
     results.totalSeconds = Math.round((Date.now() - t0) / 1000);
     fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
     console.log(`\n  figures: ${RESULTS_FILE}\n${JSON.stringify(results, null, 2).replace(/^/gm, "    ")}`);
-    await stopping?.();
+    for (const cleanup of cleanups) await cleanup();
 });
 
 export const ready = (p: any) => (p.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
@@ -98,13 +130,22 @@ export interface LoadRun {
     readyAt: Map<string, number>;
 }
 
+/** Where a load runs: the tier's stack (the default) or a stack of its own namespace, with its client pod. */
+export interface LoadTarget {
+    cluster: TestCluster;
+    k: Kube;
+    bootstrap: string;
+    client?: string;
+}
+
 /** Produce through `operation` with acks=all, then read everything back: the figures, and the pod watch. */
-export async function underLoad(p: Platform, topic: string, operation: () => Promise<void>): Promise<LoadRun> {
-    const before = await pods(p.cluster, "default", "app=kafka");
+export async function underLoad(p: LoadTarget, topic: string, operation: () => Promise<void>): Promise<LoadRun> {
+    const client = p.client ?? CLIENT;
+    const before = await pods(p.cluster, p.k.namespace, "app=kafka");
     const known = new Set([...before.values()].map((x) => x.uid));
-    const watcher = new PodWatcher(p.cluster, "default", "app=kafka");
+    const watcher = new PodWatcher(p.cluster, p.k.namespace, "app=kafka");
     await watcher.ready(3);
-    const producer = new Producer(p.k, CLIENT, { topic, bootstrap: p.bootstrap, throughput: THROUGHPUT });
+    const producer = new Producer(p.k, client, { topic, bootstrap: p.bootstrap, throughput: THROUGHPUT });
     await producer.start();
     try {
         await operation();
@@ -114,7 +155,7 @@ export async function underLoad(p: Platform, topic: string, operation: () => Pro
         watcher.stop();
     }
     const run = await producer.stop();
-    const consumed = await readAll(p.k, CLIENT, topic, p.bootstrap);
+    const consumed = await readAll(p.k, client, topic, p.bootstrap);
     const replaced = watcher.replacements(known);
     return {
         figures: figures(run, consumed),

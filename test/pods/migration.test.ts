@@ -1,0 +1,273 @@
+// The ZooKeeper → KRaft migration on real pods, as users run it: one `kafka.migration` value per
+// `npm run stacks -- up` (the policy pack told the step deployed before), a numbered acks=all
+// producer writing the whole time, every acknowledged message read back at the end of each part.
+//
+// A ZooKeeper-mode stack (Kafka 3.9.1, ZooKeeper 3.9.3) in a namespace of its own, holding a topic
+// with a config of its own and a consumer group's committed offsets:
+//   1. the way back from the dual-write phase (controllers → brokers-migrating → controllers-removed,
+//      /controller and /migration deleted in ZooKeeper, → none): a working ZooKeeper-mode cluster;
+//   2. the migration to its end (controllers → brokers-migrating → brokers-kraft → finalized →
+//      ZooKeeper removed), each phase gated on the controllers' ZkMigrationState read over JMX;
+//   3. the upgrade to Kafka 4.4.0 (the image, then metadata.version in an update of its own).
+// After each part the topic, its config, its messages and the group's offsets are checked.
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as path from "path";
+import { migrationGate } from "../../rollout/migration-gate";
+import { kafkaGate, runGate } from "../../rollout/gates";
+import { cli, lastLines } from "../helpers/cli";
+import { StackHandle, newStack, setPath } from "../helpers/engine";
+import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
+import { TestCluster } from "../helpers/cluster";
+import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectl, kubectlJson, kubectlWaiting, ready, results, sharedCluster, show, underLoad } from "./platform";
+
+const NS = "migration";
+const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
+const CLIENT = "client";
+const KEPT = "kept";
+const GROUP = "kept-group";
+const KEPT_MESSAGES = 1000;
+/** A topic config of its own, so "topic configs survive" has something to check. */
+const KEPT_RETENTION_MS = "123456789";
+
+interface PhaseFigure { phase: string; upSeconds: number; gateSeconds?: number }
+
+describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write, under acks=all load", function () {
+    this.timeout(3_600_000);
+    // Each part starts where the one before left the stack.
+    this.bail(true);
+    let p: { cluster: TestCluster };
+    let h: StackHandle;
+    let k: Kube;
+    let bootstrap: string;
+    const figures: Record<string, unknown> = {};
+    const inNs = (...args: string[]) => kubectl(p.cluster, "-n", NS, ...args);
+    const exec = (pod: string, script: string) => inNs("exec", pod, "--", "sh", "-c", script);
+    const tool = (name: string, args: string) => exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/${name} --bootstrap-server ${bootstrap} ${args}`);
+    const zk = (cmd: string) => exec("zk-0", `zkCli.sh -server localhost:2181 ${cmd} 2>/dev/null`);
+
+    /** Our `up`: preview with the pack (told the step deployed before), then up. Fails with the output's tail. */
+    async function up(what: string): Promise<number> {
+        const run = await cli(h, p.cluster, "up", "--env", "dev");
+        if (run.code !== 0) throw new Error(`up (${what}) exited ${run.code}:\n${lastLines(run.out, 30)}`);
+        return run.seconds;
+    }
+
+    async function gate(phase: string, controllers = 3): Promise<number | undefined> {
+        const g = migrationGate({ namespace: NS, phase: phase as any, controllers, kubectlArgs: ["--kubeconfig", p.cluster.kubeconfig] });
+        if (!g) return undefined;
+        const r = await runGate(g, { partition: 0, replicas: controllers }, {
+            timeoutSeconds: 300,
+            pollMs: 3000,
+            onProgress: (c, s) => console.log(`        ${phase}: ${s.toFixed(0)}s ${c.progress ?? c.reason ?? ""}`),
+        });
+        assert.strictEqual(r.result, "passed", `${phase}: ${r.reason}`);
+        return r.elapsedSeconds;
+    }
+
+    async function noUnderReplicated() {
+        const g = kafkaGate({ namespace: NS, kubectlArgs: ["--kubeconfig", p.cluster.kubeconfig] });
+        const r = await runGate(g, { partition: 0, replicas: 3 }, { timeoutSeconds: 300, pollMs: 3000 });
+        assert.strictEqual(r.result, "passed", r.reason);
+    }
+
+    /** One phase: its config edit(s), our `up`, then its gate; timed. */
+    async function phase(name: string, config: Record<string, string>, phases: PhaseFigure[]) {
+        for (const [key, value] of Object.entries(config)) await setPath(h.stack, key, value);
+        const upSeconds = await up(name);
+        const gateSeconds = await gate(config["kafka.migration"] ?? "");
+        phases.push({ phase: name, upSeconds: Math.round(upSeconds), ...(gateSeconds !== undefined ? { gateSeconds: Math.round(gateSeconds) } : {}) });
+        console.log(`      ${name}: up ${upSeconds.toFixed(0)}s${gateSeconds !== undefined ? `, gate ${gateSeconds.toFixed(0)}s` : ""}`);
+    }
+
+    /** `pulumi state unprotect` of one StatefulSet, as the README tells users to (the program never does it). */
+    async function unprotect(statefulSet: string) {
+        const state = await h.stack.exportStack();
+        const urn = (state.deployment?.resources ?? []).find((r: any) => r.type === "kubernetes:apps/v1:StatefulSet" && r.urn.endsWith(`::${statefulSet}-statefulset`))?.urn;
+        assert.ok(urn, `no ${statefulSet} StatefulSet in the stack's state`);
+        const pulumi = path.join(process.env.KAFKA_PLATFORM_PULUMI_PREFIX!, "bin", "pulumi");
+        await new Promise<void>((resolve, reject) => {
+            const child = spawn(pulumi, ["state", "unprotect", urn, "--yes", "--stack", h.stack.name, "--non-interactive"], {
+                cwd: h.project.dir,
+                env: { ...process.env, PULUMI_BACKEND_URL: `file://${h.project.backend}`, PULUMI_CONFIG_PASSPHRASE: "engine-tier" },
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let out = "";
+            child.stdout!.on("data", (d) => (out += d));
+            child.stderr!.on("data", (d) => (out += d));
+            child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi state unprotect exited ${code}: ${out}`))));
+        });
+    }
+
+    /** The kept topic as Kafka describes it, its config, its messages and the group's offsets. */
+    async function keptState() {
+        const describe = await tool("kafka-topics.sh", `--describe --topic ${KEPT}`);
+        const summary = /PartitionCount:\s*(\d+)\s+ReplicationFactor:\s*(\d+)/.exec(describe);
+        const config = await tool("kafka-configs.sh", `--describe --entity-type topics --entity-name ${KEPT}`);
+        const groups = await tool("kafka-consumer-groups.sh", `--describe --group ${GROUP}`);
+        const offsets = groups.split("\n").filter((l) => l.startsWith(`${GROUP} `)).map((l) => l.trim().split(/\s+/).slice(1, 4).join(" ")).sort();
+        const messages = await readAll(k, CLIENT, KEPT, bootstrap);
+        return {
+            partitions: Number(summary?.[1]), replicationFactor: Number(summary?.[2]),
+            retentionMs: /retention\.ms=(\d+)/.exec(config)?.[1], offsets, messages: messages.length, distinct: new Set(messages).size,
+        };
+    }
+
+    let kept: Awaited<ReturnType<typeof keptState>>;
+    const assertKept = async (when: string) => {
+        assert.deepStrictEqual(await keptState(), kept, `the kept topic, its config, its messages and the group's offsets ${when}`);
+    };
+
+    const target = () => ({ cluster: p.cluster, k, bootstrap, client: CLIENT });
+    const report = (name: string, run: LoadRun, phases: PhaseFigure[]) => {
+        figures[name] = { ...run.figures, phases };
+        console.log(`      ${name}: ${show(run.figures)}`);
+        assert.strictEqual(run.figures.lost, 0, "no acknowledged message lost");
+        assert.strictEqual(run.figures.failedSends, 0, "no failed send");
+    };
+
+    before(async () => {
+        p = { cluster: await sharedCluster() };
+        h = await newStack(
+            "migration",
+            {
+                namespace: NS,
+                kafka: {
+                    // kafka.controllers.* keep their defaults: config refuses them outside KRaft and migration.
+                    replicas: 3, cpu: "250m", memory: "1Gi", partition: 0, image: KAFKA_IMAGE, rolloutTimeoutSeconds: 600,
+                },
+                zookeeper: { replicas: 3, cpu: "100m", image: ZK_IMAGE, rolloutTimeoutSeconds: 600 },
+            },
+            { env: { KUBECONFIG: p.cluster.kubeconfig }, extra: { "kubernetes:kubeconfig": p.cluster.kubeconfig } },
+        );
+        k = { kubeconfig: p.cluster.kubeconfig, namespace: NS, kubectl: (...args) => kubectlWaiting(p.cluster, 600_000, "-n", NS, ...args) };
+    });
+
+    after(async function () {
+        this.timeout(300_000);
+        results.migration = figures;
+        if (p) {
+            const t = Date.now();
+            await kubectlWaiting(p.cluster, 280_000, "-n", NS, "delete", "statefulset", "kafka", "--cascade=foreground", "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
+            await kubectlWaiting(p.cluster, 280_000, "delete", "namespace", NS, "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
+            console.log(`      namespace ${NS} deleted in ${Math.round((Date.now() - t) / 1000)}s`);
+        }
+        h?.project.cleanup();
+    });
+
+    it("a ZooKeeper-mode stack holding a topic with its own config, messages and a group's committed offsets", async () => {
+        const seconds = await up("fresh, ZooKeeper mode");
+        figures.freshUpSeconds = Math.round(seconds);
+        const outputs = await h.stack.outputs();
+        bootstrap = outputs.bootstrapServers.value;
+        await startClientPod(k, CLIENT, KAFKA_IMAGE);
+        await tool("kafka-topics.sh", `--create --topic ${KEPT} --partitions 3 --replication-factor 3 --config retention.ms=${KEPT_RETENTION_MS}`);
+        await exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-verifiable-producer.sh --bootstrap-server ${bootstrap} --topic ${KEPT} --acks -1 --max-messages ${KEPT_MESSAGES} > /dev/null`);
+        assert.strictEqual(new Set(await readAll(k, CLIENT, KEPT, bootstrap, GROUP)).size, KEPT_MESSAGES);
+        kept = await keptState();
+        assert.strictEqual(kept.offsets.length, 3, `the group's committed offsets: ${kept.offsets.join("; ")}`);
+        assert.deepStrictEqual([kept.partitions, kept.replicationFactor, kept.retentionMs], [3, 3, KEPT_RETENTION_MS]);
+
+        // The id the controllers must be formatted with: the one ZooKeeper already holds.
+        const id = /"id":"([^"]+)"/.exec(await zk("get /cluster/id"))?.[1];
+        assert.ok(id, "ZooKeeper's /cluster/id");
+        await setPath(h.stack, "kafka.clusterId", id);
+        figures.clusterId = id;
+        console.log(`      fresh ZooKeeper-mode up ${seconds.toFixed(0)}s; cluster id ${id}`);
+    });
+
+    it("back from dual-write (brokers-migrating → controllers-removed → none): a working ZooKeeper-mode cluster, nothing lost", async () => {
+        const phases: PhaseFigure[] = [];
+        await tool("kafka-topics.sh", "--create --topic load-back --partitions 3 --replication-factor 3");
+        const run = await underLoad(target(), "load-back", async () => {
+            await phase("controllers", { "kafka.migration": "controllers" }, phases);
+            await phase("brokers-migrating", { "kafka.migration": "brokers-migrating" }, phases);
+            // The docs' revert from dual-write: deprovision the quorum, then at once delete
+            // /controller (a KRaft controller holds it) and /migration, then roll the brokers back.
+            await unprotect("kafka-controller");
+            await phase("controllers-removed", { "kafka.migration": "controllers-removed" }, phases);
+            const t = Date.now();
+            await zk("delete /controller");
+            const migration = await zk("get /migration");
+            await zk("delete /migration");
+            // zkCli prints the znode's data as a line of its own among its log lines.
+            figures.rollbackMigrationZnode = migration.split("\n").find((l) => l.trim().startsWith("{"));
+            await phase("none", { "kafka.migration": "none" }, phases);
+            // The controller volumes go before another attempt (the README's table).
+            // A claim still terminating would be bound again by the next attempt's controller.
+            await kubectlWaiting(p.cluster, 200_000, "-n", NS, "delete", "pvc", "datadir-kafka-controller-0", "datadir-kafka-controller-1", "datadir-kafka-controller-2", "--timeout=180s");
+            figures.rollbackZnodesToNoneSeconds = Math.round((Date.now() - t) / 1000);
+        });
+        report("rollbackFromDualWrite", run, phases);
+        // ZooKeeper mode again: a ZooKeeper-elected controller among the brokers, no migration flag.
+        const controller = await zk("get /controller");
+        assert.match(controller, /"brokerid":[012]\b/, controller);
+        const props = await exec("kafka-0", "cat /opt/kafka/config/server.properties 2>/dev/null; ps -ef | grep -o 'zookeeper.metadata.migration.enable=[a-z]*' | head -1; true");
+        assert.doesNotMatch(props, /migration\.enable=true/, "kafka-0 runs without the migration flag");
+        await noUnderReplicated();
+        await assertKept("after the rollback");
+    });
+
+    it("ZooKeeper → KRaft (controllers → brokers-migrating → brokers-kraft → finalized → ZooKeeper removed) under load, nothing lost", async () => {
+        const phases: PhaseFigure[] = [];
+        let completed: string[] = [];
+        await tool("kafka-topics.sh", "--create --topic load-forward --partitions 3 --replication-factor 3");
+        const run = await underLoad(target(), "load-forward", async () => {
+            await phase("controllers", { "kafka.migration": "controllers" }, phases);
+            await phase("brokers-migrating", { "kafka.migration": "brokers-migrating" }, phases);
+            // Read now: `finalized` replaces the controller pods, and their logs with them.
+            const log = (await inNs("logs", "-l", "app=kafka-controller", "--tail=-1", "--prefix")).split("\n");
+            completed = log.filter((l) => /Completed migration of metadata from ZooKeeper to KRaft/.test(l));
+            await noUnderReplicated();
+            await phase("brokers-kraft", { "kafka.migration": "brokers-kraft" }, phases);
+            await noUnderReplicated();
+            await phase("finalized", { "kafka.migration": "finalized" }, phases);
+            await unprotect("zk");
+            await phase("ZooKeeper removed", { "kafka.metadata": "kraft" }, phases);
+        });
+        report("zookeeperToKraft", run, phases);
+        assert.ok(completed.length >= 1, "the active controller logged the completed migration");
+        figures.completedMigrationLog = completed[0]?.slice(0, 300);
+        assert.strictEqual((await kubectlJson(p.cluster, "-n", NS, "get", "pods", "-l", "app=zk")).items.length, 0, "ZooKeeper's pods are gone");
+        const pvcs = (await kubectlJson(p.cluster, "-n", NS, "get", "pvc")).items.map((x: any) => x.metadata.name);
+        assert.ok(["datadir-zk-0", "datadir-zk-1", "datadir-zk-2"].every((n) => pvcs.includes(n)), `ZooKeeper's PVCs are kept: ${pvcs.join(", ")}`);
+        const status = await tool("kafka-metadata-quorum.sh", "describe --status");
+        console.log(status.replace(/^/gm, "        | "));
+        figures.quorumAfter = status.trim().split("\n").filter((l) => /LeaderId|CurrentVoters|CurrentObservers/.test(l));
+        await noUnderReplicated();
+        await assertKept("after the migration");
+    });
+
+    it("the upgrade to Kafka 4.4.0: the image, then metadata.version, under load, nothing lost", async () => {
+        const phases: PhaseFigure[] = [];
+        let metadataLevel = 0;
+        // A topic of its own: the producer numbers from 0 again, and the read-back matches numbers.
+        await tool("kafka-topics.sh", "--create --topic load-upgrade --partitions 3 --replication-factor 3");
+        const run = await underLoad(target(), "load-upgrade", async () => {
+            await phase("image 4.4.0", { "kafka.image": KAFKA4_IMAGE }, phases);
+            await noUnderReplicated();
+            // In a broker: the client pod's 3.9 tools do not know 4.x metadata versions. The level
+            // is the newest production one of the image's release, as version-mapping gives it.
+            const t = Date.now();
+            const features = (args: string) => exec("kafka-0", `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-features.sh ${args}`);
+            const mapping = await features("version-mapping");
+            const level = /metadata\.version=(\d+)\s*\(([^)]+)\)/.exec(mapping);
+            assert.ok(level, `version-mapping: ${mapping}`);
+            metadataLevel = Number(level[1]);
+            const upgraded = await features(`--bootstrap-server localhost:9093 upgrade --metadata ${level[2]}`);
+            phases.push({ phase: `metadata.version ${level[2]} (${level[1]}), kafka-features.sh`, upSeconds: Math.round((Date.now() - t) / 1000) });
+            console.log(upgraded.replace(/^/gm, "        | "));
+        });
+        report("upgradeTo4", run, phases);
+        for (const pod of ["kafka-0", "kafka-controller-0"]) {
+            const x = await kubectlJson(p.cluster, "-n", NS, "get", "pod", pod);
+            assert.strictEqual(x.spec.containers[0].image, KAFKA4_IMAGE, pod);
+            assert.ok(ready(x), `${pod} Ready`);
+        }
+        const features = await tool("kafka-features.sh", "describe");
+        figures.features = features.trim().split("\n").filter((l) => /metadata\.version/.test(l));
+        assert.strictEqual(Number(/Feature: metadata\.version\s.*FinalizedVersionLevel:\s*(\d+)/.exec(features)?.[1]), metadataLevel, features);
+        await noUnderReplicated();
+        await assertKept("after the upgrade to 4.4.0");
+    });
+});
