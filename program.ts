@@ -14,6 +14,7 @@ import { brokerMode, controllersMigrating, controllersRun } from "./components/m
 import { labelQuery } from "./components/labels";
 import { clusterTarget } from "./components/target";
 import { Topics } from "./components/topics";
+import { MetadataVersion } from "./components/metadata-version-job";
 import type { RolloutAwaitOptions } from "./rollout/await";
 import { ZooKeeper } from "./components/zookeeper";
 
@@ -147,6 +148,24 @@ export async function kafkaPlatform() {
               )
             : undefined;
 
+    // Raised only after the brokers' rollout stage, so every server runs the image first; config
+    // allows the key in KRaft mode only and the pack refuses it in the same update as an image change.
+    const metadataVersion =
+        cfg.kafka.metadataVersion !== undefined
+            ? new MetadataVersion(
+                  "metadata-version",
+                  {
+                      metadataVersion: cfg.kafka.metadataVersion,
+                      namespace: cfg.namespace,
+                      instance,
+                      bootstrapServers: kafka.bootstrapServers,
+                      image: cfg.kafka.image,
+                      brokersReady: kafka.rollout,
+                  },
+                  { ...opts, dependsOn: [kafka] },
+              )
+            : undefined;
+
     const mode = target.mode;
     const renderedTo = target.mode === "render" ? target.dir : undefined;
     const bootstrapServers = kafka.bootstrapServers;
@@ -174,6 +193,9 @@ export async function kafkaPlatform() {
             : {}),
         kafkaPartition,
         kafkaRollout,
+        // The image and level of this update: the next one's kafka-metadata-version policy compares with them.
+        kafkaImage: cfg.kafka.image,
+        ...(metadataVersion ? { metadataVersion: cfg.kafka.metadataVersion, metadataVersionJob: metadataVersion.jobName } : {}),
         ...(topicsJob ? { topicsJob } : {}),
         watchCommand,
     };
