@@ -100,7 +100,7 @@ export interface DeployedMetadata {
  * The findings of a move from what the last update deployed to `next`:
  * - a downgrade: kafka-features.sh `upgrade` cannot lower a level ("Can't downgrade the version of
  *   this feature without setting the upgrade type to either safe or unsafe downgrade",
- *   Kafka 3.9 metadata/src/main/java/org/apache/kafka/controller/FeatureControlManager.java:228-233),
+ *   Kafka 3.9 metadata/src/main/java/org/apache/kafka/controller/FeatureControlManager.java:228-232),
  *   and its `downgrade` refuses any step across a level that changed the metadata format
  *   ("Refusing to perform the requested downgrade because it might delete metadata
  *   information", FeatureControlManager.java:341-354; unsafe downgrade is not implemented,
