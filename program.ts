@@ -132,38 +132,21 @@ export async function kafkaPlatform() {
         },
         { ...opts, dependsOn: [...dependsOn, ...(zookeeper ? [zookeeper] : []), ...(metadata ? [metadata.controllers] : [])] },
     );
-    const topics =
-        cfg.topics.length > 0
-            ? new Topics(
-                  "topics",
-                  {
-                      topics: cfg.topics,
-                      namespace: cfg.namespace,
-                      instance,
-                      bootstrapServers: kafka.bootstrapServers,
-                      image: cfg.kafka.image,
-                      brokersReady: kafka.rollout,
-                  },
-                  { ...opts, dependsOn: [kafka] },
-              )
-            : undefined;
-
-    // Raised only after the brokers' rollout stage, so every server runs the image first; config
-    // allows the key in KRaft mode only and the pack refuses it in the same update as an image change.
+    // The one-shot Jobs run against the brokers once their rollout stage is over.
+    const brokerJob = {
+        namespace: cfg.namespace,
+        instance,
+        bootstrapServers: kafka.bootstrapServers,
+        image: cfg.kafka.image,
+        brokersReady: kafka.rollout,
+    };
+    const afterBrokers = { ...opts, dependsOn: [kafka] };
+    const topics = cfg.topics.length > 0 ? new Topics("topics", { ...brokerJob, topics: cfg.topics }, afterBrokers) : undefined;
+    // After the brokers' rollout stage, so every server runs the image first; config allows the key
+    // in KRaft mode only, and the pack refuses it in the same update as an image change.
     const metadataVersion =
         cfg.kafka.metadataVersion !== undefined
-            ? new MetadataVersion(
-                  "metadata-version",
-                  {
-                      metadataVersion: cfg.kafka.metadataVersion,
-                      namespace: cfg.namespace,
-                      instance,
-                      bootstrapServers: kafka.bootstrapServers,
-                      image: cfg.kafka.image,
-                      brokersReady: kafka.rollout,
-                  },
-                  { ...opts, dependsOn: [kafka] },
-              )
+            ? new MetadataVersion("metadata-version", { ...brokerJob, metadataVersion: cfg.kafka.metadataVersion }, afterBrokers)
             : undefined;
 
     const mode = target.mode;

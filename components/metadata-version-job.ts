@@ -1,18 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { metadataVersionJobMetadata, metadataVersionJobSpec } from "./metadata-version-spec";
-import { brokerToolJob } from "./topics";
+import { BrokerJobTarget, brokerToolJob } from "./topics";
 
-export interface MetadataVersionArgs {
+export interface MetadataVersionArgs extends BrokerJobTarget {
     /** Validated `kafka.metadataVersion` (KRaft only; config checked it against the image). */
     readonly metadataVersion: string;
-    readonly namespace: string;
-    readonly instance: string;
-    /** The brokers to run kafka-features.sh against. */
-    readonly bootstrapServers: pulumi.Input<string>;
-    /** Image with kafka-features.sh; the brokers' image. */
-    readonly image: string;
-    /** Resolves when the brokers' rollout stage is over; the Job waits for it. */
-    readonly brokersReady: pulumi.Output<{ failed?: string }>;
 }
 
 /**

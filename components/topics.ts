@@ -3,17 +3,21 @@ import * as k8s from "@pulumi/kubernetes";
 import type { TopicConfig } from "./config";
 import { topicsJobName, topicsJobSpec } from "./topics-spec";
 
-export interface TopicsArgs {
-    /** Validated `topics` stack config. */
-    readonly topics: TopicConfig[];
+/** What a one-shot Job against the brokers (topics, metadata.version) is given by the program. */
+export interface BrokerJobTarget {
     readonly namespace: string;
     readonly instance: string;
-    /** The brokers to create topics on. */
+    /** The brokers to run the tool against. */
     readonly bootstrapServers: pulumi.Input<string>;
-    /** Image with kafka-topics.sh; the brokers' image. */
+    /** Image with the Kafka tools; the brokers' image. */
     readonly image: string;
     /** Resolves when the brokers' rollout stage is over; the Job waits for it. */
     readonly brokersReady: pulumi.Output<{ failed?: string }>;
+}
+
+export interface TopicsArgs extends BrokerJobTarget {
+    /** Validated `topics` stack config. */
+    readonly topics: TopicConfig[];
 }
 
 /**

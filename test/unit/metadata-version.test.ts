@@ -6,6 +6,9 @@ import { metadataVersionChangeFindings, metadataVersionJobName, parseMetadataLev
 import { metadataVersionJobSpec, metadataVersionScript } from "../../components/metadata-version-spec";
 import { kafkaMetadataVersion } from "../../policies/rules/kafka-metadata-version";
 import type { PolicyResource } from "../../policies/rules/common";
+import { migrationPrevious } from "../../stacks/commands";
+import { mergeMigrationPolicyConfig } from "../../stacks/policy-config";
+import { stackStateFrom } from "../../stacks/workspace";
 import { rejects } from "../helpers/config";
 import { programResources, recordResourceOptions, validateStack } from "../helpers/policy-args";
 import { runProgram } from "../helpers/program";
@@ -203,5 +206,27 @@ describe("policy kafka-metadata-version", () => {
                 `step brokers-kraft; Kafka refuses to change it while a ZooKeeper migration is in progress. Fix: set kafka.metadataVersion only with ` +
                 `kafka.metadata: kraft (a KRaft stack, or a migration finalized and ZooKeeper removed).`,
         ]);
+    });
+});
+
+describe("the previous image and level passed to the pack (stacks/)", () => {
+    const flat = { "kafka-platform:kafka": JSON.stringify({ metadata: "kraft", clusterId: CLUSTER_ID }) };
+    const out = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, value]) => [k, { value, secret: false }]));
+
+    it("reads them from the kafkaImage and metadataVersion outputs and merges them into kafka-metadata-version's entry", () => {
+        const state = stackStateFrom(flat, out({ metadata: "kraft", kafkaPartition: 0, kafkaImage: "apache/kafka:4.4.0", metadataVersion: "4.0" }));
+        const previous = migrationPrevious(state);
+        assert.deepStrictEqual([previous.previousImage, previous.previousMetadataVersion], ["apache/kafka:4.4.0", "4.0"]);
+        assert.deepStrictEqual(mergeMigrationPolicyConfig({ "kafka-metadata-version": "advisory" }, previous)["kafka-metadata-version"], {
+            enforcementLevel: "advisory",
+            previousImage: "apache/kafka:4.4.0",
+            previousMetadataVersion: "4.0",
+        });
+    });
+
+    it("passes no previous image for outputs older than kafkaImage, so the change checks are skipped", () => {
+        const previous = migrationPrevious(stackStateFrom(flat, out({ metadata: "kraft", kafkaPartition: 0 })));
+        assert.strictEqual(previous.previousImage, undefined);
+        assert.deepStrictEqual(mergeMigrationPolicyConfig({}, previous)["kafka-metadata-version"], { previousImage: "", previousMetadataVersion: "" });
     });
 });
