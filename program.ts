@@ -14,6 +14,7 @@ import { brokerMode, controllersMigrating, controllersRun } from "./components/m
 import { labelQuery } from "./components/labels";
 import { clusterTarget } from "./components/target";
 import { Topics } from "./components/topics";
+import { MetadataVersion } from "./components/metadata-version-job";
 import type { RolloutAwaitOptions } from "./rollout/await";
 import { ZooKeeper } from "./components/zookeeper";
 
@@ -131,20 +132,21 @@ export async function kafkaPlatform() {
         },
         { ...opts, dependsOn: [...dependsOn, ...(zookeeper ? [zookeeper] : []), ...(metadata ? [metadata.controllers] : [])] },
     );
-    const topics =
-        cfg.topics.length > 0
-            ? new Topics(
-                  "topics",
-                  {
-                      topics: cfg.topics,
-                      namespace: cfg.namespace,
-                      instance,
-                      bootstrapServers: kafka.bootstrapServers,
-                      image: cfg.kafka.image,
-                      brokersReady: kafka.rollout,
-                  },
-                  { ...opts, dependsOn: [kafka] },
-              )
+    // The one-shot Jobs run against the brokers once their rollout stage is over.
+    const brokerJob = {
+        namespace: cfg.namespace,
+        instance,
+        bootstrapServers: kafka.bootstrapServers,
+        image: cfg.kafka.image,
+        brokersReady: kafka.rollout,
+    };
+    const afterBrokers = { ...opts, dependsOn: [kafka] };
+    const topics = cfg.topics.length > 0 ? new Topics("topics", { ...brokerJob, topics: cfg.topics }, afterBrokers) : undefined;
+    // After the brokers' rollout stage, so every server runs the image first; config allows the key
+    // in KRaft mode only, and the pack refuses it in the same update as an image change.
+    const metadataVersion =
+        cfg.kafka.metadataVersion !== undefined
+            ? new MetadataVersion("metadata-version", { ...brokerJob, metadataVersion: cfg.kafka.metadataVersion }, afterBrokers)
             : undefined;
 
     const mode = target.mode;
@@ -174,6 +176,9 @@ export async function kafkaPlatform() {
             : {}),
         kafkaPartition,
         kafkaRollout,
+        // The image and level of this update: the next one's kafka-metadata-version policy compares with them.
+        kafkaImage: cfg.kafka.image,
+        ...(metadataVersion ? { metadataVersion: cfg.kafka.metadataVersion, metadataVersionJob: metadataVersion.jobName } : {}),
         ...(topicsJob ? { topicsJob } : {}),
         watchCommand,
     };

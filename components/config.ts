@@ -10,10 +10,11 @@ import {
     defaultMinInsyncReplicas,
     tunableProperties,
 } from "./broker-config";
-import { MetadataMode, durabilityFindings, intSetting, metadataFindings, topicFindings } from "./durability";
+import { MetadataMode, durabilityFindings, intSetting, kafkaImageVersion, metadataFindings, topicFindings } from "./durability";
 import { PROJECT_NAME } from "./project";
 import { KRAFT_CONTROLLER_ID_BASE } from "./kraft";
-import { MIGRATING_PHASES, MigrationPhase, PHASE_MEANING } from "./migration";
+import { MIGRATING_PHASES, MigrationPhase, PHASE_MEANING, configuredStep } from "./migration";
+import { describeAcceptedLevels, metadataLevelFindings } from "./metadata-version";
 
 /** Stack config keys live under the project's name (`kafka-platform:kafka`). */
 export const CONFIG_NAMESPACE = PROJECT_NAME;
@@ -166,6 +167,15 @@ const kafkaSchema = z
         ),
         migration: oneOf<MigrationPhase>(PHASE_MEANING, "none"),
         clusterId: clusterId.optional(),
+        metadataVersion: z
+            .any()
+            .superRefine((v, ctx) => {
+                // A YAML 4.0 is the number 4: the level would be lost, so it must be quoted.
+                if (typeof v !== "string") {
+                    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `got ${show(v)}; expected a string such as "4.0" (quote it: a YAML number 4.0 reads as 4)` });
+                }
+            })
+            .optional() as unknown as z.ZodOptional<z.ZodType<string>>,
         controllers: controllersSchema,
         antiAffinity: oneOf<"required" | "preferred">({ required: "one broker per node", preferred: "single-node dev clusters" }, "required"),
         brokerConfig: z.record(brokerValue).default({}),
@@ -243,6 +253,37 @@ function migrationProblems(cfg: z.output<typeof platformSchema>): Problem[] {
 }
 
 /**
+ * The rules of kafka.metadataVersion that config alone can check (components/metadata-version.ts;
+ * a downgrade and a change together with the image need the previous update: the pack's).
+ */
+function metadataVersionProblems(cfg: z.output<typeof platformSchema>): Problem[] {
+    const given = cfg.kafka.metadataVersion;
+    if (given === undefined) return [];
+    const at = ["kafka", "metadataVersion"];
+    if (configuredStep(cfg.kafka.metadata, cfg.kafka.migration) !== "kraft") {
+        return [
+            {
+                path: at,
+                message:
+                    `is set (${show(given)}) with kafka.metadata ${show(cfg.kafka.metadata)} and kafka.migration ${show(cfg.kafka.migration)}; ` +
+                    `metadata.version is a KRaft feature, and Kafka refuses to change it while a ZooKeeper migration is in progress ` +
+                    `(Kafka 3.9 FeatureControlManager.java:329-333): set it only with kafka.metadata "kraft" (a KRaft stack, or a migration ` +
+                    `finalized and ZooKeeper removed)`,
+            },
+        ];
+    }
+    return metadataLevelFindings(given, cfg.kafka.image, kafkaImageVersion(cfg.kafka.image)).map((f) => ({
+        path: at,
+        message:
+            f.rule === "level-above-image"
+                ? `got ${show(given)} (${f.level.name}) with kafka.image ${show(f.image)}, Kafka ${f.line}; servers of that line do not know ` +
+                  `a Kafka ${f.level.major}.${f.level.minor} level and the upgrade would fail: first upgrade kafka.image to ${f.level.major}.${f.level.minor} ` +
+                  `or later in an up of its own, then set kafka.metadataVersion`
+                : `got ${show(given)}; expected ${describeAcceptedLevels()}`,
+    }));
+}
+
+/**
  * Checks across keys, run only once every key is valid on its own (so a bad kafka.replicas is
  * reported once, not again through every replication factor compared with it).
  */
@@ -270,6 +311,7 @@ function crossCheck(cfg: z.output<typeof platformSchema>, raw: Record<string, un
         }
     }
     problems.push(...migrationProblems(cfg));
+    problems.push(...metadataVersionProblems(cfg));
     if (cfg.kafka.metadata === "zookeeper" && phase === "none") {
         // kafka.clusterId is accepted here: it is the id ZooKeeper holds, set before the migration's
         // first phase and kept when a rollback returns to "none" (a next attempt needs it again).

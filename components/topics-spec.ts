@@ -36,13 +36,35 @@ export interface TopicsJobArgs {
 }
 
 export function topicsJobSpec(a: TopicsJobArgs) {
+    return kafkaToolJobSpec({
+        app: "kafka-topics",
+        instance: a.instance,
+        container: "create-topics",
+        image: a.image,
+        script: createTopicsScript(a.topics, a.bootstrapServers),
+    });
+}
+
+export interface KafkaToolJobArgs {
+    /** app.kubernetes.io/name of the Job's pod. */
+    app: string;
+    instance: string;
+    container: string;
+    /** The brokers' image: it has the Kafka tools. */
+    image: string;
+    /** The `sh -c` script the container runs. */
+    script: string;
+}
+
+/** A one-shot Job running Kafka tools against the brokers (the topics Job, the metadata.version upgrade). */
+export function kafkaToolJobSpec(a: KafkaToolJobArgs) {
     return {
         // Brokers may still be electing a controller: retry rather than fail the deployment.
         backoffLimit: 10,
         template: {
             metadata: {
                 labels: {
-                    "app.kubernetes.io/name": "kafka-topics",
+                    "app.kubernetes.io/name": a.app,
                     "app.kubernetes.io/instance": a.instance,
                     "app.kubernetes.io/managed-by": MANAGED_BY,
                 },
@@ -52,10 +74,10 @@ export function topicsJobSpec(a: TopicsJobArgs) {
                 securityContext: podSecurityContext(),
                 containers: [
                     {
-                        name: "create-topics",
+                        name: a.container,
                         image: a.image,
                         imagePullPolicy: "IfNotPresent",
-                        command: ["sh", "-c", createTopicsScript(a.topics, a.bootstrapServers)],
+                        command: ["sh", "-c", a.script],
                         env: [{ name: "KAFKA_HEAP_OPTS", value: "-Xmx128M" }],
                         resources: { requests: { cpu: "100m", memory: "256Mi" } },
                         securityContext: containerSecurityContext(),

@@ -3,17 +3,21 @@ import * as k8s from "@pulumi/kubernetes";
 import type { TopicConfig } from "./config";
 import { topicsJobName, topicsJobSpec } from "./topics-spec";
 
-export interface TopicsArgs {
-    /** Validated `topics` stack config. */
-    readonly topics: TopicConfig[];
+/** What a one-shot Job against the brokers (topics, metadata.version) is given by the program. */
+export interface BrokerJobTarget {
     readonly namespace: string;
     readonly instance: string;
-    /** The brokers to create topics on. */
+    /** The brokers to run the tool against. */
     readonly bootstrapServers: pulumi.Input<string>;
-    /** Image with kafka-topics.sh; the brokers' image. */
+    /** Image with the Kafka tools; the brokers' image. */
     readonly image: string;
     /** Resolves when the brokers' rollout stage is over; the Job waits for it. */
     readonly brokersReady: pulumi.Output<{ failed?: string }>;
+}
+
+export interface TopicsArgs extends BrokerJobTarget {
+    /** Validated `topics` stack config. */
+    readonly topics: TopicConfig[];
 }
 
 /**
@@ -26,24 +30,47 @@ export class Topics extends pulumi.ComponentResource {
 
     constructor(name: string, args: TopicsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kafka-platform:index:Topics", name, {}, opts);
-        const jobName = topicsJobName(args.topics);
-        const job = new k8s.batch.v1.Job(
+        const job = brokerToolJob(
             `${name}-job`,
             {
-                // Taking the name through brokersReady makes the Job wait for the brokers' rollout stage.
-                // When the stage failed the update fails anyway: do not also wait on the Job.
-                metadata: {
-                    name: args.brokersReady.apply(() => jobName),
-                    namespace: args.namespace,
-                    annotations: args.brokersReady.apply((r): Record<string, string> => (r.failed ? { "pulumi.com/skipAwait": "true" } : {})),
-                },
+                name: topicsJobName(args.topics),
+                namespace: args.namespace,
+                brokersReady: args.brokersReady,
                 spec: pulumi.output(args.bootstrapServers).apply((bootstrapServers) =>
                     topicsJobSpec({ topics: args.topics, bootstrapServers, image: args.image, instance: args.instance }),
                 ),
             },
-            { parent: this, deleteBeforeReplace: false },
+            this,
         );
         this.jobName = job.metadata.name;
         this.registerOutputs({ jobName: this.jobName });
     }
+}
+
+export interface BrokerToolJobArgs {
+    readonly name: string;
+    readonly namespace: string;
+    /** Annotations of the Job itself. */
+    readonly annotations?: Record<string, string>;
+    readonly spec: pulumi.Input<k8s.types.input.batch.v1.JobSpec>;
+    /** Resolves when the brokers' rollout stage is over; the Job waits for it. */
+    readonly brokersReady: pulumi.Output<{ failed?: string }>;
+}
+
+/** A one-shot Job against the brokers, applied once their rollout stage is over. */
+export function brokerToolJob(name: string, a: BrokerToolJobArgs, parent: pulumi.Resource): k8s.batch.v1.Job {
+    return new k8s.batch.v1.Job(
+        name,
+        {
+            // Taking the name through brokersReady makes the Job wait for the brokers' rollout stage.
+            // When the stage failed the update fails anyway: do not also wait on the Job.
+            metadata: {
+                name: a.brokersReady.apply(() => a.name),
+                namespace: a.namespace,
+                annotations: a.brokersReady.apply((r): Record<string, string> => ({ ...(a.annotations ?? {}), ...(r.failed ? { "pulumi.com/skipAwait": "true" } : {}) })),
+            },
+            spec: a.spec,
+        },
+        { parent, deleteBeforeReplace: false },
+    );
 }

@@ -9,7 +9,9 @@ export type { App, LabelSelector, LabelSelectorRequirement } from "../components
 export { parseOverrides } from "../components/broker-config";
 export { effectivePartition, partitionStep } from "../rollout/partitions";
 export type { PartitionStep } from "../rollout/partitions";
-export { KAFKA_DEFAULTS, durabilityFindings, kafkaImageMajor, metadataFindings } from "../components/durability";
+export { KAFKA_DEFAULTS, durabilityFindings, kafkaImageMajor, kafkaImageVersion, metadataFindings } from "../components/durability";
 export type { DurabilityFinding, MetadataFinding, MetadataMode, Setting } from "../components/durability";
 export { MIGRATION_FLAG, NEXT_STEPS, configuredStep, migrationStepFindings, renderedStep } from "../components/migration";
 export type { MigrationFinding, MigrationStep, RenderedServers } from "../components/migration";
+export { METADATA_VERSION_ANNOTATION, metadataLevelFindings, metadataVersionChangeFindings, parseMetadataLevel } from "../components/metadata-version";
+export type { MetadataVersionFinding } from "../components/metadata-version";

@@ -5,6 +5,7 @@ import { podAntiAffinity } from "./rules/anti-affinity";
 import { EnforcementLevel, Policies } from "./rules/common";
 import { kafkaDurability } from "./rules/durability";
 import { kafkaMetadata } from "./rules/kafka-metadata";
+import { kafkaMetadataVersion } from "./rules/kafka-metadata-version";
 import { kafkaMigration } from "./rules/kafka-migration";
 import { podDisruptionBudget } from "./rules/pdb";
 import { podSecurity } from "./rules/pod-security";
@@ -12,7 +13,7 @@ import { statefulSetProtection } from "./rules/protect";
 import { rolloutPartitionStep } from "./rules/rollout-step";
 import { zookeeperEnsemble } from "./rules/zookeeper-ensemble";
 
-export { podAntiAffinity, kafkaDurability, kafkaMetadata, kafkaMigration, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
+export { podAntiAffinity, kafkaDurability, kafkaMetadata, kafkaMetadataVersion, kafkaMigration, podDisruptionBudget, podSecurity, statefulSetProtection, rolloutPartitionStep, zookeeperEnsemble };
 
 export const PACK_NAME = "kafka-guardrails";
 
@@ -25,6 +26,7 @@ export function guardrails(enforcementLevel: EnforcementLevel = "mandatory"): Po
         kafkaDurability(enforcementLevel),
         kafkaMetadata(enforcementLevel),
         kafkaMigration(enforcementLevel),
+        kafkaMetadataVersion(enforcementLevel),
         zookeeperEnsemble(enforcementLevel),
         podSecurity(enforcementLevel),
         statefulSetProtection(enforcementLevel),

@@ -255,10 +255,16 @@ export async function policyConfigFor(o: StackTarget & RemoteChoice & { previous
     return state ? mergeMigrationPolicyConfig(step, migrationPrevious(state)) : step;
 }
 
-/** The kafka-migration policy's view of the last update: its step and partitions, from the stack's outputs. */
+/** The kafka-migration and kafka-metadata-version policies' view of the last update, from the stack's outputs. */
 export function migrationPrevious(state: StackState): MigrationPolicyConfig {
     const previousPartition: Record<string, number> = {};
     if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
     if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
-    return { previousStep: state.deployedStep, previousPartition };
+    // The level counts as known (possibly unset) only where the image is: outputs of an update before the kafkaImage output say neither.
+    return {
+        previousStep: state.deployedStep,
+        previousPartition,
+        ...(state.deployedImage !== undefined ? { previousImage: state.deployedImage } : {}),
+        ...(state.deployedMetadataVersion !== undefined ? { previousMetadataVersion: state.deployedMetadataVersion } : {}),
+    };
 }

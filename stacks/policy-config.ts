@@ -4,6 +4,7 @@
 // before this update, and the step it may take.
 import * as fs from "fs";
 import * as path from "path";
+import { KAFKA_METADATA_VERSION } from "../policies/rules/kafka-metadata-version";
 import { KAFKA_MIGRATION } from "../policies/rules/kafka-migration";
 import { ROLLOUT_PARTITION_STEP, ROLLOUT_STEP_DEFAULTS } from "../policies/rules/rollout-step";
 
@@ -68,30 +69,42 @@ export interface StepPolicyConfig {
  */
 export function mergeStepPolicyConfig(envConfig: PolicyConfig | undefined, step: StepPolicyConfig): PolicyConfig {
     const merged: PolicyConfig = { ...(envConfig ?? {}) };
-    const existing = merged[STEP_POLICY];
-    const base: Record<string, unknown> =
-        typeof existing === "string" ? { enforcementLevel: existing } : existing && typeof existing === "object" ? { ...(existing as object) } : {};
-    const entry: Record<string, unknown> = { ...base, previousPartition: { ...step.previousPartition } };
+    const entry: Record<string, unknown> = { ...entryOf(merged, STEP_POLICY), previousPartition: { ...step.previousPartition } };
     if (step.maxStep !== undefined) entry.maxStep = step.maxStep;
     merged[STEP_POLICY] = entry;
     return merged;
 }
 
-/** What the kafka-migration policy is told about the previous update (read from the stack's outputs). */
+/**
+ * What the policies that compare with the previous update are told about it (read from the stack's
+ * outputs): kafka-migration its step and partitions, kafka-metadata-version its image and level.
+ */
 export interface MigrationPolicyConfig {
     /** The step deployed before; undefined when the stack has no outputs yet (the check is then skipped). */
     previousStep?: string;
     /** Partitions after the previous update, by StatefulSet name ({kafka: 0, "kafka-controller": 0}). */
     previousPartition: Record<string, number>;
+    /** kafka.image of the previous update; undefined when not known (no outputs, or outputs older than the kafkaImage output). */
+    previousImage?: string;
+    /** kafka.metadataVersion of the previous update; undefined when it was not set. */
+    previousMetadataVersion?: string;
 }
 
-/** The policy config with the kafka-migration policy's previous step and partitions merged in, as for the step policy. */
+/** A policy's entry as an object: a string entry (an enforcement level) becomes {enforcementLevel}. */
+function entryOf(config: PolicyConfig, policy: string): Record<string, unknown> {
+    const existing = config[policy];
+    return typeof existing === "string" ? { enforcementLevel: existing } : existing && typeof existing === "object" ? { ...(existing as object) } : {};
+}
+
+/** The policy config with the previous update merged into kafka-migration's and kafka-metadata-version's entries, as for the step policy. */
 export function mergeMigrationPolicyConfig(config: PolicyConfig, previous: MigrationPolicyConfig): PolicyConfig {
-    const existing = config[KAFKA_MIGRATION];
-    const base: Record<string, unknown> =
-        typeof existing === "string" ? { enforcementLevel: existing } : existing && typeof existing === "object" ? { ...(existing as object) } : {};
     return {
         ...config,
-        [KAFKA_MIGRATION]: { ...base, previousStep: previous.previousStep ?? "", previousPartition: { ...previous.previousPartition } },
+        [KAFKA_MIGRATION]: { ...entryOf(config, KAFKA_MIGRATION), previousStep: previous.previousStep ?? "", previousPartition: { ...previous.previousPartition } },
+        [KAFKA_METADATA_VERSION]: {
+            ...entryOf(config, KAFKA_METADATA_VERSION),
+            previousImage: previous.previousImage ?? "",
+            previousMetadataVersion: previous.previousMetadataVersion ?? "",
+        },
     };
 }

@@ -28,6 +28,9 @@ export interface StackState {
      */
     deployedStep?: MigrationStep;
     deployedControllerPartition?: number;
+    /** kafka.image and kafka.metadataVersion of the last successful update (the kafkaImage and metadataVersion outputs), if any. */
+    deployedImage?: string;
+    deployedMetadataVersion?: string;
     /** How to reach the cluster, as the program decides it; undefined when it renders YAML instead. */
     kubeconfig?: KubeconfigSource;
 }
@@ -118,6 +121,8 @@ export function stackStateFrom(all: Record<string, string>, outputs: OutputMap |
     const kubeconfig = clusterTarget({ renderDir: config.renderDir, kubeconfig: all["kubernetes:kubeconfig"], context: all["kubernetes:context"] });
     const deployed = outputs?.kafkaPartition?.value;
     const controllers = outputs?.controllerPartition?.value;
+    const image = outputs?.kafkaImage?.value;
+    const metadataVersion = outputs?.metadataVersion?.value;
     return {
         config,
         partition: config.kafka.partition,
@@ -126,6 +131,8 @@ export function stackStateFrom(all: Record<string, string>, outputs: OutputMap |
         deployedPartition: typeof deployed === "number" && Number.isInteger(deployed) ? deployed : undefined,
         deployedStep: deployedStep(outputs),
         deployedControllerPartition: typeof controllers === "number" && Number.isInteger(controllers) ? controllers : undefined,
+        deployedImage: typeof image === "string" ? image : undefined,
+        deployedMetadataVersion: typeof metadataVersion === "string" ? metadataVersion : undefined,
         kubeconfig,
     };
 }

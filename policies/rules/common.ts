@@ -30,6 +30,7 @@ export type {
 /** Pulumi type tokens of the Kubernetes objects the rules read. */
 export const TYPES = {
     statefulSet: "kubernetes:apps/v1:StatefulSet",
+    job: "kubernetes:batch/v1:Job",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     // Removed from Kubernetes in 1.25; still read so that a stack carrying one is told so.
     pdbV1beta1: "kubernetes:policy/v1beta1:PodDisruptionBudget",

@@ -459,7 +459,12 @@ describe("the driver's previous step (stacks/)", () => {
 
     it("merges it into the policy config beside the environment's entry", () => {
         const merged = mergeMigrationPolicyConfig({ all: "mandatory", "kafka-migration": "advisory" }, { previousStep: "controllers", previousPartition: { kafka: 0 } });
-        assert.deepStrictEqual(merged, { all: "mandatory", "kafka-migration": { enforcementLevel: "advisory", previousStep: "controllers", previousPartition: { kafka: 0 } } });
+        assert.deepStrictEqual(merged, {
+            all: "mandatory",
+            "kafka-migration": { enforcementLevel: "advisory", previousStep: "controllers", previousPartition: { kafka: 0 } },
+            // No previous image known: kafka-metadata-version's change checks are skipped.
+            "kafka-metadata-version": { previousImage: "", previousMetadataVersion: "" },
+        });
         assert.deepStrictEqual(mergeMigrationPolicyConfig({}, { previousPartition: {} })["kafka-migration"], { previousStep: "", previousPartition: {} });
     });
 });

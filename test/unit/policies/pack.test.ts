@@ -61,7 +61,7 @@ function configErrors(pack: Policies, config: Record<string, unknown>): string[]
 }
 
 describe("the kafka-guardrails pack", () => {
-    it("has nine policies with unique kebab-case names, a description, a severity and tags", () => {
+    it("has ten policies with unique kebab-case names, a description, a severity and tags", () => {
         assert.deepStrictEqual(
             policies.map((p) => p.name),
             [
@@ -71,6 +71,7 @@ describe("the kafka-guardrails pack", () => {
                 "kafka-durability",
                 "kafka-metadata",
                 "kafka-migration",
+                "kafka-metadata-version",
                 "zookeeper-ensemble",
                 "pod-security",
                 "statefulset-protection",
@@ -158,7 +159,7 @@ describe("the kafka-guardrails pack", () => {
             const result = spawnSync("bash", [path.join(PACK, "scripts", "stage.sh"), staged, "--no-install"], { encoding: "utf8" });
             assert.strictEqual(result.status, 0, result.stderr);
             const vendored = ["components", "rollout"].flatMap((dir) => fs.readdirSync(path.join(staged, "vendor", dir)).map((f) => `${dir}/${f}`));
-            assert.deepStrictEqual(vendored.sort(), ["components/broker-config.ts", "components/durability.ts", "components/labels.ts", "components/migration.ts", "components/shell.ts", "rollout/partitions.ts"]);
+            assert.deepStrictEqual(vendored.sort(), ["components/broker-config.ts", "components/durability.ts", "components/labels.ts", "components/metadata-version.ts", "components/migration.ts", "components/shell.ts", "rollout/partitions.ts"]);
             assert.doesNotMatch(fs.readFileSync(path.join(staged, "platform.ts"), "utf8"), /\.\.\/(components|rollout)\//);
             fs.symlinkSync(path.join(PACK, "node_modules"), path.join(staged, "node_modules"));
             // eslint-disable-next-line @typescript-eslint/no-var-requires
