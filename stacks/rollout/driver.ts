@@ -81,6 +81,7 @@ function notOpenYet(stackName = "?"): RolloutWorkspace {
  * opened later, and is replaced once it is open; `finish` stamps the exit and writes --summary-json.
  */
 interface Run extends StageContext {
+    o: RolloutOptions;
     finish(reason: ExitReason, message: string): RolloutSummary;
 }
 
