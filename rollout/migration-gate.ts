@@ -6,6 +6,7 @@
 // neither tool has run against real controller pods here.
 import { CONTROLLER_JMX_PORT, CONTROLLER_NAMES, CONTROLLER_PORTS } from "../components/kafka-controller-spec";
 import { KRAFT_CONTROLLER_ID_BASE } from "../components/kraft";
+import { ZK_NAMES, ZK_PORTS } from "../components/zookeeper-spec";
 import { KAFKA_HOME } from "../components/kafka-spec";
 import type { MigrationPhase } from "../components/migration";
 import { ExecFn, Gate, execCommand } from "./gates";
@@ -208,3 +209,24 @@ export function quorumGate(a: QuorumGateArgs): Gate {
         },
     };
 }
+
+// ---------------------------------------------------------------------------------------------
+// ZooKeeper's migration znodes (the way back from brokers-migrating)
+
+/** The pod zkCli.sh runs in: the seed's zk-0, against its own client port. */
+export const ZNODE_POD = `${ZK_NAMES.statefulSet}-0`;
+
+/**
+ * The znodes the docs' revert deletes once the controllers are gone (ops.html:4180-4210):
+ * /controller so a ZooKeeper-mode broker can take over as controller, /migration so a later
+ * attempt starts afresh.
+ */
+export const MIGRATION_ZNODES = ["/controller", "/migration"] as const;
+
+/** kubectl arguments for one `zkCli.sh <command> <path>` in zk-0. */
+export function zkCliArgs(a: { namespace: string; kubectlArgs?: string[] }, command: "get" | "delete", znode: string): string[] {
+    return [...(a.kubectlArgs ?? []), "--namespace", a.namespace, "exec", ZNODE_POD, "--", "zkCli.sh", "-server", `localhost:${ZK_PORTS.client}`, command, znode];
+}
+
+/** zkCli.sh's answer for a missing node ("Node does not exist: /migration", or NoNode from the exception). */
+export const isNoNode = (output: string) => /Node does not exist|NoNode/.test(output);

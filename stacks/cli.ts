@@ -2,15 +2,17 @@
 // environment of scripts/env.sh (pulumi on PATH or PULUMI_ROOT, PULUMI_BACKEND_URL, passphrase):
 //
 //   npx ts-node --transpile-only stacks/cli.ts rollout --stack dev --plan canary --kafka-gate off
+//   npx ts-node --transpile-only stacks/cli.ts migrate --stack dev --to finalized
 //
 // Exit codes: 0 done (or nothing to do), 1 failed, 2 refused (bad flags or plan, nothing changed),
-// 3 not approved, 130 stopped by Ctrl-C.
+// 3 not approved, 4 (migrate) stopped before a step left to the operator, 130 stopped by Ctrl-C.
 import * as fs from "fs";
 import * as readline from "readline";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../components/config";
 import { shellQuote } from "../components/shell";
-import { PROJECT_DIR, gate, policyConfigFor, preview, rollout, up } from "./commands";
+import { PROJECT_DIR, gate, migrate, policyConfigFor, preview, rollout, up } from "./commands";
+import { DEFAULT_TARGET, FORWARD_TARGETS } from "./migrate";
 import { applyDeploymentSettings, deploymentSettings, qualifiedStack } from "./deployments";
 import { PlanError } from "./plans";
 import { ENVIRONMENTS, EnvName, applyPreset, isEnvName } from "./presets";
@@ -84,13 +86,16 @@ function fail(e: unknown): never {
 }
 
 const stackOption = () => new Option("--stack <name>", "stack name (org/kafka-platform/<stack> with --remote)").makeOptionMandatory();
-const common = (c: Command) =>
+/** The options of a command on a local stack. */
+const local = (c: Command) =>
     c
         .addOption(stackOption())
         .option("--env <env>", `environment whose policy config applies (${ENVIRONMENTS.join(", ")}); defaults to the stack's name`)
         .option("--work-dir <dir>", "project folder (Pulumi.yaml)", PROJECT_DIR)
         .option("--policy-pack <dir>", "policy pack folder, relative to the work dir", "policies")
-        .option("--log-dir <dir>", "where operation logs and generated policy configs go (a temp folder by default)")
+        .option("--log-dir <dir>", "where operation logs and generated policy configs go (a temp folder by default)");
+const common = (c: Command) =>
+    local(c)
         .option("--remote", "run as Pulumi Deployments (RemoteWorkspace) from the git repository")
         .option("--repo-url <url>", "git repository for --remote (or KAFKA_PLATFORM_REPO_URL)")
         .option("--branch <branch>", "branch for --remote", "main")
@@ -131,6 +136,48 @@ export function program(): Command {
                 kafkaGate: opts.kafkaGate,
                 k8sGate: opts.k8sGate,
                 pause: opts.pause,
+                approve: opts.approve,
+                yes: opts.yes,
+                timeout: opts.timeout,
+                summaryJson: opts.summaryJson,
+                command: commandLine(),
+                interrupt,
+                renderer: process.stdout.isTTY ? "default" : "simple",
+                stdinIsTTY: !!process.stdin.isTTY,
+                ask: prompt(interrupt),
+            }).catch(fail);
+            process.exitCode = summary.exit.code;
+        });
+
+    // Local stacks only (no --remote): the znode deletion and `pulumi state unprotect` run from here.
+    gateOptions(local(cli.command("migrate").description("walk the ZooKeeper → KRaft migration (kafka.migration) one phase at a time, gating each; or --rollback")))
+        .option("--to <step>", `the step to stop at: ${FORWARD_TARGETS.join(", ")} (kraft also removes ZooKeeper); with --rollback: brokers-migrating, controllers-removed, none`)
+        .option("--cluster-id <id>", "ZooKeeper's cluster id (zkCli.sh get /cluster/id), set as kafka.clusterId with the controllers phase when starting at none")
+        .option("--rollback", "walk the docs' revert from where the stack is (brokers-kraft → brokers-migrating → controllers-removed → none, or controllers → none)")
+        .option("--unprotect-zookeeper", "with --to kraft: run `pulumi state unprotect` for the zk StatefulSet (printed) instead of stopping")
+        .option("--unprotect-controllers", "with --rollback: run `pulumi state unprotect` for the kafka-controller StatefulSet (printed) instead of stopping")
+        .option("--delete-migration-znodes", "with --rollback: delete /controller and /migration with zkCli.sh in zk-0 (each command printed) instead of stopping")
+        .addOption(new Option("--migration-gate <on|off>", "read ZkMigrationState / MigratingZkBrokerCount and the quorum in the controllers (off on fake nodes)").choices(["on", "off"]).default("on"))
+        .option("--approve", "ask y/N before each phase (needs a terminal, or --yes)")
+        .option("--yes", "answer yes to every approval")
+        .option("--summary-json <file>", "write a JSON summary of the run here")
+        .action(async (opts) => {
+            const interrupt = installInterrupt();
+            const summary = await migrate({
+                stack: opts.stack,
+                env: opts.env,
+                workDir: opts.workDir,
+                policyPack: opts.policyPack,
+                logDir: opts.logDir,
+                to: opts.to ?? (opts.rollback ? undefined : DEFAULT_TARGET),
+                clusterId: opts.clusterId,
+                rollback: opts.rollback,
+                unprotectZookeeper: opts.unprotectZookeeper,
+                unprotectControllers: opts.unprotectControllers,
+                deleteMigrationZnodes: opts.deleteMigrationZnodes,
+                migrationGate: opts.migrationGate,
+                kafkaGate: opts.kafkaGate,
+                k8sGate: opts.k8sGate,
                 approve: opts.approve,
                 yes: opts.yes,
                 timeout: opts.timeout,

@@ -4,11 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { ExecFn, Gate, GateOutcome, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate, runGate } from "../rollout/gates";
 import { KubeAccess, StageReader, kubectlArgs } from "../rollout/kube";
-import { MigrationPolicyConfig, PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeStepPolicyConfig, readPolicyConfig } from "./policy-config";
+import { PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeStepPolicyConfig, migrationPrevious, readPolicyConfig } from "./policy-config";
 import { PRESETS, isEnvName } from "./presets";
 import { RemoteRolloutWorkspace, RemoteSource, RemoteStackFactory } from "./remote";
 import { Interrupt, RendererName, RolloutSummary, runRollout } from "./rollout";
-import { LocalRolloutWorkspace, OperationResult, RolloutWorkspace, StackState, shortStackName } from "./workspace";
+import { MigrationGateChoice, phaseGates, runMigration } from "./migrate";
+import { LocalRolloutWorkspace, MigrationWorkspace, OperationResult, RolloutWorkspace, StackState, shortStackName } from "./workspace";
 
 /** The project folder: where Pulumi.yaml is, one up from stacks/. */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -255,10 +256,67 @@ export async function policyConfigFor(o: StackTarget & RemoteChoice & { previous
     return state ? mergeMigrationPolicyConfig(step, migrationPrevious(state)) : step;
 }
 
-/** The kafka-migration policy's view of the last update: its step and partitions, from the stack's outputs. */
-export function migrationPrevious(state: StackState): MigrationPolicyConfig {
-    const previousPartition: Record<string, number> = {};
-    if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
-    if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
-    return { previousStep: state.deployedStep, previousPartition };
+export { migrationPrevious };
+
+export interface MigrateCommandOptions extends StackTarget, MigrationGateChoice {
+    to?: string;
+    clusterId?: string;
+    rollback?: boolean;
+    unprotectZookeeper?: boolean;
+    unprotectControllers?: boolean;
+    deleteMigrationZnodes?: boolean;
+    approve?: boolean;
+    yes?: boolean;
+    /** Per gate, seconds. Defaults to 600. */
+    timeout?: number;
+    summaryJson?: string;
+    /** The command line, printed as the resume command. */
+    command: string;
+    interrupt?: Interrupt;
+    renderer?: RendererName;
+    stdinIsTTY?: boolean;
+    ask?: (question: string, signal: AbortSignal) => Promise<boolean>;
+    print?: (line: string) => void;
+    /** Injected by tests instead of opening a stack. */
+    workspace?: MigrationWorkspace;
+    pollMs?: number;
+}
+
+/**
+ * Walk the ZooKeeper → KRaft migration on a local stack. Local only: the znode deletion and
+ * `pulumi state unprotect` run from this machine, between the updates.
+ */
+export async function migrate(o: MigrateCommandOptions): Promise<RolloutSummary> {
+    const policy = policySetup(o);
+    const workDir = o.workDir ?? PROJECT_DIR;
+    return runMigration({
+        workspace:
+            o.workspace ??
+            (() => LocalRolloutWorkspace.select(o.stack, { workDir, packDir: policy.packDir, logDir: o.logDir, pulumiRoot: o.pulumiRoot })),
+        stackName: o.stack,
+        to: o.to,
+        clusterId: o.clusterId,
+        rollback: o.rollback,
+        unprotectZookeeper: o.unprotectZookeeper,
+        unprotectControllers: o.unprotectControllers,
+        deleteMigrationZnodes: o.deleteMigrationZnodes,
+        gates: (phase, state) => phaseGates(phase, state, o),
+        exec: o.exec,
+        timeoutSeconds: o.timeout ?? 600,
+        approve: o.approve,
+        yes: o.yes,
+        stdinIsTTY: o.stdinIsTTY,
+        ask: o.ask,
+        env: policy.env,
+        envConfig: policy.envConfig,
+        envConfigFile: policy.envConfigFile,
+        policyPack: shortPath(workDir, policy.packDir),
+        summaryJson: o.summaryJson,
+        interrupt: o.interrupt,
+        renderer: o.renderer,
+        command: o.command,
+        rollbackCommand: `npm run migrate -- --stack ${o.stack}${o.env ? ` --env ${o.env}` : ""} --rollback`,
+        print: o.print,
+        pollMs: o.pollMs,
+    });
 }

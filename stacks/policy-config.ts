@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { KAFKA_MIGRATION } from "../policies/rules/kafka-migration";
 import { ROLLOUT_PARTITION_STEP, ROLLOUT_STEP_DEFAULTS } from "../policies/rules/rollout-step";
+import type { StackState } from "./workspace";
 
 /** The step policy's name and defaults, read from the pack itself so the two cannot disagree. */
 export const STEP_POLICY = ROLLOUT_PARTITION_STEP;
@@ -94,4 +95,12 @@ export function mergeMigrationPolicyConfig(config: PolicyConfig, previous: Migra
         ...config,
         [KAFKA_MIGRATION]: { ...base, previousStep: previous.previousStep ?? "", previousPartition: { ...previous.previousPartition } },
     };
+}
+
+/** The kafka-migration policy's view of the last update: its step and partitions, from the stack's outputs. */
+export function migrationPrevious(state: StackState): MigrationPolicyConfig {
+    const previousPartition: Record<string, number> = {};
+    if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
+    if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
+    return { previousStep: state.deployedStep, previousPartition };
 }
