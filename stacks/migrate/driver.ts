@@ -126,7 +126,7 @@ const describe = (p: Position) => (p === "kraft" ? "kraft (kafka.metadata kraft:
 async function drive(run: Run): Promise<RolloutSummary> {
     const { o, print, summary } = run;
     if (o.approve && !o.yes && !o.stdinIsTTY) {
-        throw new PlanError("--approve", "", "it asks y/N on stdin before each phase, but stdin is not a terminal: pass --yes, or leave out --approve");
+        throw new PlanError("--approve", "(stdin is not a terminal)", "it asks y/N on stdin before each phase: pass --yes, or leave out --approve");
     }
     let state: StackState;
     try {

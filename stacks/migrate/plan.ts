@@ -115,7 +115,7 @@ function checkClusterId(state: StackState, from: Position, flag: string | undefi
     try {
         parseConfig({ kafka: { migration: "controllers", clusterId: flag } });
     } catch (err) {
-        throw new PlanError("--cluster-id", flag, err instanceof ConfigError ? err.message : String(err));
+        throw new PlanError("--cluster-id", flag, err instanceof ConfigError ? err.problems.join("; ") : String(err));
     }
     return flag;
 }
