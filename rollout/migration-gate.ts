@@ -101,6 +101,10 @@ export function parseJmxValue(stdout: string, metric: MigrationMetric): number |
     return undefined;
 }
 
+/** The migration gate in general, for a gate turned off (its phase's values are in PHASE_WANTS). */
+export const MIGRATION_GATE_DESCRIPTION =
+    "JmxTool inside every kafka-controller pod reads the phase's ZkMigrationState (and after brokers-kraft MigratingZkBrokerCount) and each controller reports the phase's value";
+
 /** The gate for a phase: every controller reports every wanted value. Undefined for a phase without one. */
 export function migrationGate(a: MigrationGateArgs): Gate | undefined {
     const wants = PHASE_WANTS[a.phase];

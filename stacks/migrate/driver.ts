@@ -301,6 +301,13 @@ async function manualStepsBefore(
         });
     }
     if (phase === "none" && previous === "controllers-removed") {
+        // kubectl without the stack's kubeconfig would ask whatever cluster the shell points at.
+        if (!state.kubeconfig && !o.exec) {
+            return {
+                reason: "the stack has no cluster (it renders YAML, or there is no kubeconfig), so whether /migration is still in ZooKeeper cannot be checked",
+                stop: [...znodeCommands(state.namespace).map((c) => `on the cluster, if it is there: ${c}`), `then rerun: ${o.command}`],
+            };
+        }
         const exec = o.exec ?? execCommand;
         const access = { namespace: state.namespace, kubectlArgs: kubectlArgsFor(state.kubeconfig) };
         const [, migrationZnode] = MIGRATION_ZNODES;

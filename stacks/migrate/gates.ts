@@ -5,7 +5,7 @@ import { labelQuery } from "../../components/labels";
 import { CONTROLLER_NAMES } from "../../components/kafka-controller-spec";
 import { ExecFn, Gate, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate } from "../../rollout/gates";
 import { KubeAccess, StageReader, kubectlArgs } from "../../rollout/kube";
-import { QUORUM_GATE_DESCRIPTION, migrationGate, quorumGate } from "../../rollout/migration-gate";
+import { MIGRATION_GATE_DESCRIPTION, QUORUM_GATE_DESCRIPTION, migrationGate, quorumGate } from "../../rollout/migration-gate";
 import type { StackState } from "../workspace";
 import type { Position } from "./plan";
 
@@ -60,7 +60,7 @@ export function phaseGates(phase: Position, state: StackState, c: MigrationGateC
     const jmx = phase === "kraft" ? undefined : migrationGate({ ...args, phase });
     if (c.migrationGate === "off") {
         if (wantsQuorum) gates.push(offGate("quorum", QUORUM_GATE_DESCRIPTION, "--migration-gate off"));
-        if (jmx) gates.push(offGate("migration", jmx.description, "--migration-gate off"));
+        if (jmx) gates.push(offGate("migration", MIGRATION_GATE_DESCRIPTION, "--migration-gate off"));
     } else {
         if (wantsQuorum || jmx) needsCluster("the migration gates", "--migration-gate");
         if (wantsQuorum) gates.push(quorumGate(args));
