@@ -8,7 +8,7 @@ import { PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeSte
 import { PRESETS, isEnvName } from "./presets";
 import { RemoteRolloutWorkspace, RemoteSource, RemoteStackFactory } from "./remote";
 import { Interrupt, RendererName, RolloutSummary, runRollout } from "./rollout";
-import { MigrationGateChoice, phaseGates, runMigration } from "./migrate";
+import { MigrationFlags, MigrationGateChoice, phaseGates, runMigration } from "./migrate";
 import { LocalRolloutWorkspace, MigrationWorkspace, OperationResult, RolloutWorkspace, StackState, shortStackName } from "./workspace";
 
 /** The project folder: where Pulumi.yaml is, one up from stacks/. */
@@ -120,10 +120,8 @@ export async function openWorkspace(t: StackTarget & RemoteChoice, policy: Polic
     });
 }
 
-export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteChoice {
-    plan: string;
-    maxStep?: number;
-    pause?: number;
+/** What the rollout and migration drivers' commands share: approval, gate timeout, output, the run's own command. */
+export interface DriverCommandOptions {
     approve?: boolean;
     yes?: boolean;
     /** Per gate, seconds. Defaults to 600. */
@@ -136,22 +134,14 @@ export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteCh
     stdinIsTTY?: boolean;
     ask?: (question: string, signal: AbortSignal) => Promise<boolean>;
     print?: (line: string) => void;
-    /** Injected by tests instead of opening a stack. */
-    workspace?: RolloutWorkspace;
     pollMs?: number;
 }
 
-/** Run a staged rollout on a stack. Resolves to the summary; summary.exit.code is the exit code. */
-export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary> {
-    const policy = policySetup(o);
-    return runRollout({
-        workspace: o.workspace ?? (() => openWorkspace(o, policy)),
+/** The driver options both commands pass on as they are, with the environment's policy setup. */
+function driverOptions(o: StackTarget & DriverCommandOptions, policy: PolicySetup) {
+    return {
         stackName: o.stack,
-        plan: o.plan,
-        maxStep: o.maxStep,
-        gates: (state) => buildGates(state, o),
         timeoutSeconds: o.timeout ?? 600,
-        pauseSeconds: o.pause,
         approve: o.approve,
         yes: o.yes,
         stdinIsTTY: o.stdinIsTTY,
@@ -164,9 +154,30 @@ export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary>
         interrupt: o.interrupt,
         renderer: o.renderer,
         command: o.command,
-        upCommand: upCommandFor(o),
         print: o.print,
         pollMs: o.pollMs,
+    };
+}
+
+export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteChoice, DriverCommandOptions {
+    plan: string;
+    maxStep?: number;
+    pause?: number;
+    /** Injected by tests instead of opening a stack. */
+    workspace?: RolloutWorkspace;
+}
+
+/** Run a staged rollout on a stack. Resolves to the summary; summary.exit.code is the exit code. */
+export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary> {
+    const policy = policySetup(o);
+    return runRollout({
+        ...driverOptions(o, policy),
+        workspace: o.workspace ?? (() => openWorkspace(o, policy)),
+        plan: o.plan,
+        maxStep: o.maxStep,
+        gates: (state) => buildGates(state, o),
+        pauseSeconds: o.pause,
+        upCommand: upCommandFor(o),
     });
 }
 
@@ -258,28 +269,9 @@ export async function policyConfigFor(o: StackTarget & RemoteChoice & { previous
 
 export { migrationPrevious };
 
-export interface MigrateCommandOptions extends StackTarget, MigrationGateChoice {
-    to?: string;
-    clusterId?: string;
-    rollback?: boolean;
-    unprotectZookeeper?: boolean;
-    unprotectControllers?: boolean;
-    deleteMigrationZnodes?: boolean;
-    approve?: boolean;
-    yes?: boolean;
-    /** Per gate, seconds. Defaults to 600. */
-    timeout?: number;
-    summaryJson?: string;
-    /** The command line, printed as the resume command. */
-    command: string;
-    interrupt?: Interrupt;
-    renderer?: RendererName;
-    stdinIsTTY?: boolean;
-    ask?: (question: string, signal: AbortSignal) => Promise<boolean>;
-    print?: (line: string) => void;
+export interface MigrateCommandOptions extends StackTarget, MigrationGateChoice, MigrationFlags, DriverCommandOptions {
     /** Injected by tests instead of opening a stack. */
     workspace?: MigrationWorkspace;
-    pollMs?: number;
 }
 
 /**
@@ -290,10 +282,10 @@ export async function migrate(o: MigrateCommandOptions): Promise<RolloutSummary>
     const policy = policySetup(o);
     const workDir = o.workDir ?? PROJECT_DIR;
     return runMigration({
+        ...driverOptions(o, policy),
         workspace:
             o.workspace ??
             (() => LocalRolloutWorkspace.select(o.stack, { workDir, packDir: policy.packDir, logDir: o.logDir, pulumiRoot: o.pulumiRoot })),
-        stackName: o.stack,
         to: o.to,
         clusterId: o.clusterId,
         rollback: o.rollback,
@@ -302,21 +294,6 @@ export async function migrate(o: MigrateCommandOptions): Promise<RolloutSummary>
         deleteMigrationZnodes: o.deleteMigrationZnodes,
         gates: (phase, state) => phaseGates(phase, state, o),
         exec: o.exec,
-        timeoutSeconds: o.timeout ?? 600,
-        approve: o.approve,
-        yes: o.yes,
-        stdinIsTTY: o.stdinIsTTY,
-        ask: o.ask,
-        env: policy.env,
-        envConfig: policy.envConfig,
-        envConfigFile: policy.envConfigFile,
-        policyPack: shortPath(workDir, policy.packDir),
-        summaryJson: o.summaryJson,
-        interrupt: o.interrupt,
-        renderer: o.renderer,
-        command: o.command,
         rollbackCommand: `npm run migrate -- --stack ${o.stack}${o.env ? ` --env ${o.env}` : ""} --rollback`,
-        print: o.print,
-        pollMs: o.pollMs,
     });
 }

@@ -14,25 +14,18 @@ import { ExecFn, Gate, execCommand } from "../../rollout/gates";
 import { MIGRATION_ZNODES, ZNODE_POD, isNoNode, zkCliArgs } from "../../rollout/migration-gate";
 import { kubectlArgs as kubectlArgsFor } from "../../rollout/kube";
 import { PlanError } from "../plans";
-import { STEP_POLICY, STEP_POLICY_DEFAULT_MAX_STEP, envMaxStep, mergeMigrationPolicyConfig, mergeStepPolicyConfig, migrationPrevious } from "../policy-config";
-import type { RolloutOptions } from "../rollout/driver";
-import { Interrupt } from "../rollout/interrupt";
-import { StageContext, iso, runStageSpec } from "../rollout/stage";
-import { EXIT_CODES, ExitReason, RolloutSummary, StageRecord, writeSummary } from "../rollout/summary";
+import { mergeMigrationPolicyConfig, mergeStepPolicyConfig, migrationPrevious } from "../policy-config";
+import { RolloutOptions, endStopped, endWithError, resolveMaxStep, runContext, startSummary } from "../rollout/driver";
+import { StageContext, runStageSpec } from "../rollout/stage";
+import { ExitReason, RolloutSummary, StageRecord } from "../rollout/summary";
 import { MigrationWorkspace, StackState, shortStackName } from "../workspace";
 import { AdviceContext, controllerPvcCommand, migrationStopAdvice, unprotectCommand, znodeCommands } from "./advice";
 import { MigrationPlan, Position, deletedStatefulSet, planMigration, stepOf } from "./plan";
 
 const STATEFULSET_TYPE = "kubernetes:apps/v1:StatefulSet";
 
-export interface MigrateOptions
-    extends Pick<
-        RolloutOptions,
-        | "stackName" | "timeoutSeconds" | "approve" | "yes" | "stdinIsTTY" | "ask" | "env" | "envConfig" | "envConfigFile"
-        | "policyPack" | "summaryJson" | "interrupt" | "renderer" | "command" | "print" | "pollMs" | "now" | "sleep"
-    > {
-    /** The stack; opened only after the flags are checked when given as a function. */
-    workspace: MigrationWorkspace | (() => Promise<MigrationWorkspace>);
+/** The migration's own flags: where to go, and which of the steps left to the operator it may run. */
+export interface MigrationFlags {
     /** `--to`: finalized by default; kraft also removes ZooKeeper. */
     to?: string;
     /** `--cluster-id`: ZooKeeper's cluster id, for a walk that starts at none. */
@@ -45,6 +38,17 @@ export interface MigrateOptions
     unprotectControllers?: boolean;
     /** `--delete-migration-znodes`: delete /controller and /migration with zkCli.sh on the way back. */
     deleteMigrationZnodes?: boolean;
+}
+
+export interface MigrateOptions
+    extends MigrationFlags,
+        Pick<
+        RolloutOptions,
+        | "stackName" | "timeoutSeconds" | "approve" | "yes" | "stdinIsTTY" | "ask" | "env" | "envConfig" | "envConfigFile"
+        | "policyPack" | "summaryJson" | "interrupt" | "renderer" | "command" | "print" | "pollMs" | "now" | "sleep"
+    > {
+    /** The stack; opened only after the flags are checked when given as a function. */
+    workspace: MigrationWorkspace | (() => Promise<MigrationWorkspace>);
     /** A phase's gates, made from the stack once it is read. */
     gates: (phase: Position, state: StackState) => Gate[];
     /** Runs zkCli.sh through kubectl (the znodes); execCommand by default. */
@@ -70,55 +74,16 @@ function notOpenYet(stackName = "?"): MigrationWorkspace {
 export async function runMigration(o: MigrateOptions): Promise<RolloutSummary> {
     const now = o.now ?? Date.now;
     const ws = typeof o.workspace === "function" ? notOpenYet(o.stackName) : o.workspace;
-    const summary = startSummary(o, ws, now);
-    const run: Run = {
-        o,
-        ws,
-        mws: ws,
-        now,
-        started: now(),
-        print: o.print ?? ((line: string) => process.stderr.write(line + "\n")),
-        interrupt: o.interrupt ?? new Interrupt(),
-        summary,
-        finish: (reason, message) => {
-            summary.exit = { code: EXIT_CODES[reason], reason, message };
-            summary.endedAt = iso(now());
-            if (o.summaryJson) writeSummary(o.summaryJson, summary);
-            return summary;
-        },
-    };
+    const { maxStep, maxStepSource } = resolveMaxStep(o);
+    const summary = startSummary(o, ws, now, maxStep, maxStepSource);
+    const run: Run = { o, ws, mws: ws, started: now(), ...runContext(o, summary, now) };
     try {
         return await drive(run);
     } catch (err) {
-        const message = err instanceof PlanError ? `${err.message}. Nothing was changed` : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-        run.print(`✖ ${message}`);
-        return run.finish(err instanceof PlanError ? "refused" : "error", message);
+        return endWithError(run, err, ". Nothing was changed");
     }
 }
 
-function startSummary(o: MigrateOptions, ws: MigrationWorkspace, now: () => number): RolloutSummary {
-    const envStep = envMaxStep(o.envConfig);
-    return {
-        version: 1,
-        stack: ws.stackName,
-        mode: ws.mode,
-        env: o.env,
-        startedAt: iso(now()),
-        gates: [],
-        policy: {
-            pack: o.policyPack,
-            stepPolicy: STEP_POLICY,
-            maxStep: envStep ?? STEP_POLICY_DEFAULT_MAX_STEP,
-            maxStepSource: envStep !== undefined ? `${o.envConfigFile} ${STEP_POLICY}.maxStep` : `the ${STEP_POLICY} policy's default`,
-            envConfigFile: o.envConfigFile,
-            envConfigFound: o.envConfig !== undefined,
-        },
-        options: { approve: !!o.approve, yes: !!o.yes, timeoutSeconds: o.timeoutSeconds },
-        stages: [],
-        exit: { code: 0, reason: "completed", message: "" },
-        logDir: ws.logDir,
-    };
-}
 
 const elapsed = (run: Run) => `${Math.round((run.now() - run.started) / 1000)}s`;
 const describe = (p: Position) => (p === "kraft" ? "kraft (kafka.metadata kraft: ZooKeeper removed)" : p);
@@ -371,10 +336,6 @@ function manualStop(run: Run, record: StageRecord, steps: string[], reason: stri
 
 function stopped(run: Run, record: StageRecord, reason: ExitReason, reasons: string[], advice: AdviceContext): RolloutSummary {
     const { o, mws, summary } = run;
-    if (record.result === "not-started") {
-        record.result = reason === "declined" ? "declined" : reason === "interrupted" ? "interrupted" : "not-started";
-        record.reasons = reasons;
-    }
     const stop = migrationStopAdvice({
         record,
         reason,
@@ -385,9 +346,7 @@ function stopped(run: Run, record: StageRecord, reason: ExitReason, reasons: str
         advice,
         summaryJson: o.summaryJson,
     });
-    for (const l of stop.lines) run.print(l);
-    summary.next = { resume: o.command, rollback: stop.rollback };
-    return run.finish(reason, stop.message);
+    return endStopped(run, o.command, record, reason, reasons, stop);
 }
 
 function completed(run: Run, plan: MigrationPlan, advice: AdviceContext): RolloutSummary {
