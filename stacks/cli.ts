@@ -166,7 +166,7 @@ export function program(): Command {
     // Local stacks only (no --remote): the znode deletion and `pulumi state unprotect` run from here.
     runOptions(gateOptions(local(cli.command("migrate").description("walk the ZooKeeper → KRaft migration (kafka.migration) one phase at a time, gating each; or --rollback"))), "phase")
         .option("--to <step>", `the step to stop at: ${FORWARD_TARGETS.join(", ")} (kraft also removes ZooKeeper); with --rollback: brokers-migrating, controllers-removed, none`)
-        .option("--cluster-id <id>", "ZooKeeper's cluster id (zkCli.sh get /cluster/id), set as kafka.clusterId with the controllers phase when starting at none")
+        .option("--cluster-id <id>", "ZooKeeper's cluster id (zkCli.sh get /cluster/id), set as kafka.clusterId with the first phase when stack config has none")
         .option("--rollback", "walk the docs' revert from where the stack is (brokers-kraft → brokers-migrating → controllers-removed → none, or controllers → none)")
         .option("--unprotect-zookeeper", "with --to kraft: run `pulumi state unprotect` for the zk StatefulSet (printed) instead of stopping")
         .option("--unprotect-controllers", "with --rollback: run `pulumi state unprotect` for the kafka-controller StatefulSet (printed) instead of stopping")

@@ -94,7 +94,7 @@ export interface StateResource {
 export interface MigrationWorkspace extends RolloutWorkspace {
     /** `pulumi config set --path <key> <value>`: kafka.migration, kafka.metadata. */
     setConfigValue(key: string, value: string): Promise<void>;
-    /** `pulumi config rm --path <key>`: kafka.clusterId and kafka.controllers, which config allows only while migrating. */
+    /** `pulumi config rm --path <key>`: kafka.controllers, which config refuses at kafka.migration none. */
     removeConfigValue(key: string): Promise<void>;
     /** The resource of this type whose name (the URN's last part) is `name`, e.g. `zk-statefulset`; undefined when not in state. */
     findResource(type: string, name: string): Promise<StateResource | undefined>;

@@ -212,18 +212,18 @@ function stageSpec(run: Run, state: StackState, plan: MigrationPlan, index: numb
 }
 
 /**
- * The config edit of a phase. kafka.clusterId and kafka.controllers are valid only while migrating
- * (config refuses them at none, where they would do nothing), so they come with the first phase
- * and go with the last step back.
+ * The config edit of a phase: --cluster-id comes with the first phase; kafka.controllers goes with
+ * the last step back (config refuses it at none, where controllers would do nothing), while
+ * kafka.clusterId stays for the next attempt.
  */
 async function setPhase(run: Run, plan: MigrationPlan, phase: Position): Promise<void> {
     const { mws, print } = run;
     if (phase === "kraft") return mws.setConfigValue("kafka.metadata", "kraft");
-    if (phase === "controllers" && plan.from === "none") await mws.setConfigValue("kafka.clusterId", plan.clusterId!);
+    if (plan.setClusterId && phase === plan.phases[0]) await mws.setConfigValue("kafka.clusterId", plan.setClusterId);
     await mws.setConfigValue("kafka.migration", phase);
     if (phase === "none") {
-        for (const key of ["kafka.clusterId", "kafka.controllers"]) await mws.removeConfigValue(key);
-        print("  kafka.clusterId and kafka.controllers removed from stack config: config allows them only while migrating");
+        await mws.removeConfigValue("kafka.controllers");
+        print("  kafka.controllers removed from stack config (refused at none); kafka.clusterId kept for a next attempt");
     }
 }
 

@@ -41,7 +41,7 @@ export interface MigrationRequest {
     /** `--to`; finalized going forward, none with --rollback. */
     to?: string;
     rollback?: boolean;
-    /** `--cluster-id`: ZooKeeper's cluster id, set with the controllers phase (config refuses kafka.clusterId at none). */
+    /** `--cluster-id`: ZooKeeper's cluster id, set with the first phase when stack config has none. */
     clusterId?: string;
 }
 
@@ -54,8 +54,10 @@ export interface MigrationPlan {
     rollback: boolean;
     /** The positions after `from`, in order. */
     phases: Position[];
-    /** kafka.clusterId: from config, or from --cluster-id when the walk starts at none. */
+    /** kafka.clusterId: from config, or from --cluster-id. */
     clusterId?: string;
+    /** --cluster-id when stack config has no kafka.clusterId: set with the first phase. */
+    setClusterId?: string;
 }
 
 const isPosition = (s: string): s is Position => (FORWARD_POSITIONS as readonly string[]).includes(s) || s === "controllers-removed";
@@ -94,21 +96,23 @@ export function planMigration(state: StackState, r: MigrationRequest): Migration
         throw new PlanError(
             "kafka.clusterId",
             "(unset)",
-            "the controllers are formatted with the id ZooKeeper already has; config allows the key only while migrating, so pass it as --cluster-id " +
-                `<id>, read with \`kubectl exec --namespace ${state.namespace} zk-0 -- zkCli.sh -server localhost:2181 get /cluster/id\``,
+            "the controllers are formatted with the id ZooKeeper already has: read it with " +
+                `\`kubectl exec --namespace ${state.namespace} zk-0 -- zkCli.sh -server localhost:2181 get /cluster/id\`, then ` +
+                "`pulumi config set --path kafka.clusterId <id>` or pass --cluster-id <id>",
         );
     }
-    return { from, deployed, to, rollback, phases, clusterId };
+    const setClusterId = state.config.kafka.clusterId === undefined && phases.length ? clusterId : undefined;
+    return { from, deployed, to, rollback, phases, clusterId, setClusterId };
 }
 
 /**
- * The cluster id the walk uses. Past none config has it (validation requires it); at none it
- * cannot (validation refuses it there), so it comes from --cluster-id, checked as config checks it.
+ * The cluster id the walk uses: kafka.clusterId (validation requires it past none, and keeps it
+ * after a rollback to none), or --cluster-id, checked as config checks it, which must agree.
  */
 function checkClusterId(state: StackState, from: Position, flag: string | undefined, rollback: boolean): string | undefined {
     const configured = state.config.kafka.clusterId;
     if (flag === undefined) return configured;
-    if (rollback) throw new PlanError("--cluster-id", flag, "is for the way forward from none; --rollback keeps kafka.clusterId as it is until none removes it");
+    if (rollback) throw new PlanError("--cluster-id", flag, "is for the way forward; --rollback keeps kafka.clusterId as it is");
     if (configured !== undefined && flag !== configured) {
         throw new PlanError("--cluster-id", flag, `differs from kafka.clusterId ${configured} in stack config (kafka.migration ${from}): the controllers were formatted with that one`);
     }

@@ -290,7 +290,8 @@ export class FakeMigrationWorkspace implements MigrationWorkspace {
         this.config = {
             "kafka.metadata": phase === "kraft" ? "kraft" : "zookeeper",
             "kafka.migration": phase === "kraft" ? "finalized" : phase,
-            "kafka.clusterId": phase === "none" ? undefined : (o.clusterId ?? MIGRATION_CLUSTER_ID),
+            // Valid at none too (a rollback keeps it); set past none as validation requires.
+            "kafka.clusterId": phase === "none" ? o.clusterId : (o.clusterId ?? MIGRATION_CLUSTER_ID),
             "kafka.partition": String(o.partition ?? 0),
             "kafka.controllers.partition": phase === "none" ? undefined : String(o.controllersPartition ?? 0),
         };

@@ -64,6 +64,16 @@ describe("the migration driver", () => {
         assert.ok(summary.migration!.manualSteps[0].includes("--to kraft"), summary.migration!.manualSteps.join("\n"));
     });
 
+    it("takes kafka.clusterId from stack config at none without setting it again, and refuses a --cluster-id that differs", async () => {
+        const { ws, options } = setup("none", { clusterId: MIGRATION_CLUSTER_ID });
+        const summary = await runMigration(options({ to: "controllers" }));
+        assert.strictEqual(summary.exit.code, 0, summary.exit.message);
+        assert.deepStrictEqual(ws.calls, ["preview none", "up none", "config kafka.migration controllers", "preview controllers", "up controllers"]);
+        const other = await runMigration(options({ clusterId: "AbU3OEVBNTcwNTJENDM2Qg" }));
+        assert.strictEqual(other.exit.reason, "refused");
+        assert.match(other.exit.message, /^--cluster-id AbU3OEVBNTcwNTJENDM2Qg: differs from kafka\.clusterId MkU3OEVBNTcwNTJENDM2Qg in stack config/);
+    });
+
     it("polls the migration gate until MIGRATION is reached after the brokers roll", async () => {
         const { cluster, options } = setup("controllers");
         cluster.lagging = 4;
@@ -119,7 +129,7 @@ describe("the migration driver", () => {
             assert.deepStrictEqual(s.ws.calls, []);
             assert.deepStrictEqual(s.cluster.execs, []);
         };
-        it("kafka.clusterId missing at none", () => refused("none", {}, {}, /^kafka\.clusterId \(unset\): .*pass it as --cluster-id <id>.*zkCli\.sh -server localhost:2181 get \/cluster\/id/));
+        it("kafka.clusterId missing at none", () => refused("none", {}, {}, /^kafka\.clusterId \(unset\): .*zkCli\.sh -server localhost:2181 get \/cluster\/id`, then `pulumi config set --path kafka\.clusterId <id>` or pass --cluster-id <id>/));
         it("a malformed --cluster-id", () => refused("none", {}, { clusterId: "nope" }, /^--cluster-id nope: kafka-platform:kafka\.clusterId: got "nope"; expected a Kafka cluster id/));
         it("kafka.partition above 0", () => refused("controllers", { partition: 2 }, {}, /^kafka\.partition 2: every phase rolls every broker/));
         it("kafka.controllers.partition above 0", () => refused("controllers", { controllersPartition: 1 }, {}, /^kafka\.controllers\.partition 1: every phase rolls every controller/));
@@ -164,8 +174,8 @@ describe("the migration driver", () => {
                 "$ kubectl --namespace default exec zk-0 -- zkCli.sh -server localhost:2181 delete /migration",
             ],
         );
-        assert.deepStrictEqual(ws.calls.slice(-5), ["config kafka.migration none", "config rm kafka.clusterId", "config rm kafka.controllers", "preview none", "up none"]);
-        assert.strictEqual(ws.config["kafka.clusterId"], undefined);
+        assert.deepStrictEqual(ws.calls.slice(-4), ["config kafka.migration none", "config rm kafka.controllers", "preview none", "up none"]);
+        assert.strictEqual(ws.config["kafka.clusterId"], MIGRATION_CLUSTER_ID, "kept for a next attempt");
         assert.ok(third.migration!.manualSteps.some((s) => s.includes("kubectl --namespace default delete pvc datadir-kafka-controller-0 datadir-kafka-controller-1 datadir-kafka-controller-2")));
     });
 
