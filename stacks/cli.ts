@@ -2,15 +2,17 @@
 // environment of scripts/env.sh (pulumi on PATH or PULUMI_ROOT, PULUMI_BACKEND_URL, passphrase):
 //
 //   npx ts-node --transpile-only stacks/cli.ts rollout --stack dev --plan canary --kafka-gate off
+//   npx ts-node --transpile-only stacks/cli.ts migrate --stack dev --to finalized
 //
 // Exit codes: 0 done (or nothing to do), 1 failed, 2 refused (bad flags or plan, nothing changed),
-// 3 not approved, 130 stopped by Ctrl-C.
+// 3 not approved, 4 (migrate) stopped before a step left to the operator, 130 stopped by Ctrl-C.
 import * as fs from "fs";
 import * as readline from "readline";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ConfigError } from "../components/config";
 import { shellQuote } from "../components/shell";
-import { PROJECT_DIR, gate, policyConfigFor, preview, rollout, up } from "./commands";
+import { PROJECT_DIR, gate, migrate, policyConfigFor, preview, rollout, up } from "./commands";
+import { DEFAULT_TARGET, FORWARD_TARGETS } from "./migrate";
 import { applyDeploymentSettings, deploymentSettings, qualifiedStack } from "./deployments";
 import { PlanError } from "./plans";
 import { ENVIRONMENTS, EnvName, applyPreset, isEnvName } from "./presets";
@@ -84,13 +86,16 @@ function fail(e: unknown): never {
 }
 
 const stackOption = () => new Option("--stack <name>", "stack name (org/kafka-platform/<stack> with --remote)").makeOptionMandatory();
-const common = (c: Command) =>
+/** The options of a command on a local stack. */
+const local = (c: Command) =>
     c
         .addOption(stackOption())
         .option("--env <env>", `environment whose policy config applies (${ENVIRONMENTS.join(", ")}); defaults to the stack's name`)
         .option("--work-dir <dir>", "project folder (Pulumi.yaml)", PROJECT_DIR)
         .option("--policy-pack <dir>", "policy pack folder, relative to the work dir", "policies")
-        .option("--log-dir <dir>", "where operation logs and generated policy configs go (a temp folder by default)")
+        .option("--log-dir <dir>", "where operation logs and generated policy configs go (a temp folder by default)");
+const common = (c: Command) =>
+    local(c)
         .option("--remote", "run as Pulumi Deployments (RemoteWorkspace) from the git repository")
         .option("--repo-url <url>", "git repository for --remote (or KAFKA_PLATFORM_REPO_URL)")
         .option("--branch <branch>", "branch for --remote", "main")
@@ -102,44 +107,81 @@ const gateOptions = (c: Command) =>
         .addOption(new Option("--k8s-gate <on|off>", "check the StatefulSet's pods are updated and Ready").choices(["on", "off"]).default("on"))
         .option("--timeout <s>", "seconds each gate may take to pass", wholeNumber(1), 600);
 
+/** The drivers' run options (rollout, migrate); `unit` is what each approval is for. */
+const runOptions = (c: Command, unit: "stage" | "phase") =>
+    c
+        .option("--approve", `ask y/N before each ${unit} (needs a terminal, or --yes)`)
+        .option("--yes", "answer yes to every approval")
+        .option("--summary-json <file>", "write a JSON summary of the run here");
+
+/**
+ * What a driver command takes from the flags both drivers have and from the terminal: Ctrl-C,
+ * the renderer (simple when not a terminal), the y/N prompt and the command to rerun.
+ */
+function driverFlags(opts: Record<string, any>) {
+    const interrupt = installInterrupt();
+    return {
+        stack: opts.stack as string,
+        env: opts.env as string | undefined,
+        workDir: opts.workDir as string,
+        policyPack: opts.policyPack as string,
+        logDir: opts.logDir as string | undefined,
+        kafkaGate: opts.kafkaGate as "on" | "off",
+        k8sGate: opts.k8sGate as "on" | "off",
+        approve: opts.approve as boolean | undefined,
+        yes: opts.yes as boolean | undefined,
+        timeout: opts.timeout as number,
+        summaryJson: opts.summaryJson as string | undefined,
+        command: commandLine(),
+        interrupt,
+        renderer: (process.stdout.isTTY ? "default" : "simple") as "default" | "simple",
+        stdinIsTTY: !!process.stdin.isTTY,
+        ask: prompt(interrupt),
+    };
+}
+
 export function program(): Command {
     const cli = new Command("stacks").description("kafka-platform stacks: staged rollouts, presets, Pulumi Deployments settings");
     // Usage errors (unknown flag, bad value) exit 2 like a refused plan; help exits 0. Inherited by the subcommands.
     cli.exitOverride((e) => process.exit(e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.exitCode === 0 ? 0 : 2));
 
-    gateOptions(common(cli.command("rollout").description("walk kafka.partition down a plan, gating each stage")))
+    runOptions(gateOptions(common(cli.command("rollout").description("walk kafka.partition down a plan, gating each stage"))), "stage")
         .requiredOption("--plan <plan>", "canary | linear | geometric | a descending list such as 100,99,90,50,0")
         .option("--max-step <n>", "most brokers one stage may roll (the rollout-partition-step policy's maxStep)", wholeNumber(1))
         .option("--pause <s>", "seconds to wait between stages (the canary waits 60 unless given)", wholeNumber(0))
-        .option("--approve", "ask y/N before each stage (needs a terminal, or --yes)")
-        .option("--yes", "answer yes to every approval")
-        .option("--summary-json <file>", "write a JSON summary of the run here")
         .action(async (opts) => {
-            const interrupt = installInterrupt();
             const summary = await rollout({
-                stack: opts.stack,
-                env: opts.env,
-                workDir: opts.workDir,
-                policyPack: opts.policyPack,
-                logDir: opts.logDir,
+                ...driverFlags(opts),
                 remote: opts.remote,
                 repoUrl: opts.repoUrl,
                 branch: opts.branch,
                 projectPath: opts.projectPath,
                 plan: opts.plan,
                 maxStep: opts.maxStep,
-                kafkaGate: opts.kafkaGate,
-                k8sGate: opts.k8sGate,
                 pause: opts.pause,
-                approve: opts.approve,
-                yes: opts.yes,
-                timeout: opts.timeout,
-                summaryJson: opts.summaryJson,
-                command: commandLine(),
-                interrupt,
-                renderer: process.stdout.isTTY ? "default" : "simple",
-                stdinIsTTY: !!process.stdin.isTTY,
-                ask: prompt(interrupt),
+            }).catch(fail);
+            process.exitCode = summary.exit.code;
+        });
+
+    // Local stacks only (no --remote): the znode deletion and `pulumi state unprotect` run from here.
+    runOptions(gateOptions(local(cli.command("migrate").description("walk the ZooKeeper → KRaft migration (kafka.migration) one phase at a time, gating each; or --rollback"))), "phase")
+        .option("--to <step>", `the step to stop at: ${FORWARD_TARGETS.join(", ")} (kraft also removes ZooKeeper); with --rollback: brokers-migrating, controllers-removed, none`)
+        .option("--cluster-id <id>", "ZooKeeper's cluster id (zkCli.sh get /cluster/id), set as kafka.clusterId with the first phase when stack config has none")
+        .option("--rollback", "walk the docs' revert from where the stack is (brokers-kraft → brokers-migrating → controllers-removed → none, or controllers → none)")
+        .option("--unprotect-zookeeper", "with --to kraft: run `pulumi state unprotect` for the zk StatefulSet (printed) instead of stopping")
+        .option("--unprotect-controllers", "with --rollback: run `pulumi state unprotect` for the kafka-controller StatefulSet (printed) instead of stopping")
+        .option("--delete-migration-znodes", "with --rollback: delete /controller and /migration with zkCli.sh in zk-0 (each command printed) instead of stopping")
+        .addOption(new Option("--migration-gate <on|off>", "read ZkMigrationState / MigratingZkBrokerCount and the quorum in the controllers (off on fake nodes)").choices(["on", "off"]).default("on"))
+        .action(async (opts) => {
+            const summary = await migrate({
+                ...driverFlags(opts),
+                to: opts.to ?? (opts.rollback ? undefined : DEFAULT_TARGET),
+                clusterId: opts.clusterId,
+                rollback: opts.rollback,
+                unprotectZookeeper: opts.unprotectZookeeper,
+                unprotectControllers: opts.unprotectControllers,
+                deleteMigrationZnodes: opts.deleteMigrationZnodes,
+                migrationGate: opts.migrationGate,
             }).catch(fail);
             process.exitCode = summary.exit.code;
         });

@@ -4,11 +4,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { ExecFn, Gate, GateOutcome, KAFKA_GATE_DESCRIPTION, KUBERNETES_GATE_DESCRIPTION, kafkaGate, kubernetesGate, offGate, runGate } from "../rollout/gates";
 import { KubeAccess, StageReader, kubectlArgs } from "../rollout/kube";
-import { MigrationPolicyConfig, PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeStepPolicyConfig, readPolicyConfig } from "./policy-config";
+import { PolicyConfig, envPolicyConfigPath, mergeMigrationPolicyConfig, mergeStepPolicyConfig, migrationPrevious, readPolicyConfig } from "./policy-config";
 import { PRESETS, isEnvName } from "./presets";
 import { RemoteRolloutWorkspace, RemoteSource, RemoteStackFactory } from "./remote";
 import { Interrupt, RendererName, RolloutSummary, runRollout } from "./rollout";
-import { LocalRolloutWorkspace, OperationResult, RolloutWorkspace, StackState, shortStackName } from "./workspace";
+import { MigrationFlags, MigrationGateChoice, phaseGates, runMigration } from "./migrate";
+import { LocalRolloutWorkspace, MigrationWorkspace, OperationResult, RolloutWorkspace, StackState, shortStackName } from "./workspace";
 
 /** The project folder: where Pulumi.yaml is, one up from stacks/. */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -119,10 +120,8 @@ export async function openWorkspace(t: StackTarget & RemoteChoice, policy: Polic
     });
 }
 
-export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteChoice {
-    plan: string;
-    maxStep?: number;
-    pause?: number;
+/** What the rollout and migration drivers' commands share: approval, gate timeout, output, the run's own command. */
+export interface DriverCommandOptions {
     approve?: boolean;
     yes?: boolean;
     /** Per gate, seconds. Defaults to 600. */
@@ -135,22 +134,14 @@ export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteCh
     stdinIsTTY?: boolean;
     ask?: (question: string, signal: AbortSignal) => Promise<boolean>;
     print?: (line: string) => void;
-    /** Injected by tests instead of opening a stack. */
-    workspace?: RolloutWorkspace;
     pollMs?: number;
 }
 
-/** Run a staged rollout on a stack. Resolves to the summary; summary.exit.code is the exit code. */
-export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary> {
-    const policy = policySetup(o);
-    return runRollout({
-        workspace: o.workspace ?? (() => openWorkspace(o, policy)),
+/** The driver options both commands pass on as they are, with the environment's policy setup. */
+function driverOptions(o: StackTarget & DriverCommandOptions, policy: PolicySetup) {
+    return {
         stackName: o.stack,
-        plan: o.plan,
-        maxStep: o.maxStep,
-        gates: (state) => buildGates(state, o),
         timeoutSeconds: o.timeout ?? 600,
-        pauseSeconds: o.pause,
         approve: o.approve,
         yes: o.yes,
         stdinIsTTY: o.stdinIsTTY,
@@ -163,9 +154,30 @@ export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary>
         interrupt: o.interrupt,
         renderer: o.renderer,
         command: o.command,
-        upCommand: upCommandFor(o),
         print: o.print,
         pollMs: o.pollMs,
+    };
+}
+
+export interface RolloutCommandOptions extends StackTarget, GateChoice, RemoteChoice, DriverCommandOptions {
+    plan: string;
+    maxStep?: number;
+    pause?: number;
+    /** Injected by tests instead of opening a stack. */
+    workspace?: RolloutWorkspace;
+}
+
+/** Run a staged rollout on a stack. Resolves to the summary; summary.exit.code is the exit code. */
+export async function rollout(o: RolloutCommandOptions): Promise<RolloutSummary> {
+    const policy = policySetup(o);
+    return runRollout({
+        ...driverOptions(o, policy),
+        workspace: o.workspace ?? (() => openWorkspace(o, policy)),
+        plan: o.plan,
+        maxStep: o.maxStep,
+        gates: (state) => buildGates(state, o),
+        pauseSeconds: o.pause,
+        upCommand: upCommandFor(o),
     });
 }
 
@@ -255,16 +267,33 @@ export async function policyConfigFor(o: StackTarget & RemoteChoice & { previous
     return state ? mergeMigrationPolicyConfig(step, migrationPrevious(state)) : step;
 }
 
-/** The kafka-migration and kafka-metadata-version policies' view of the last update, from the stack's outputs. */
-export function migrationPrevious(state: StackState): MigrationPolicyConfig {
-    const previousPartition: Record<string, number> = {};
-    if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
-    if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
-    // The level counts as known (possibly unset) only where the image is: outputs of an update before the kafkaImage output say neither.
-    return {
-        previousStep: state.deployedStep,
-        previousPartition,
-        ...(state.deployedImage !== undefined ? { previousImage: state.deployedImage } : {}),
-        ...(state.deployedMetadataVersion !== undefined ? { previousMetadataVersion: state.deployedMetadataVersion } : {}),
-    };
+export { migrationPrevious };
+
+export interface MigrateCommandOptions extends StackTarget, MigrationGateChoice, MigrationFlags, DriverCommandOptions {
+    /** Injected by tests instead of opening a stack. */
+    workspace?: MigrationWorkspace;
+}
+
+/**
+ * Walk the ZooKeeper → KRaft migration on a local stack. Local only: the znode deletion and
+ * `pulumi state unprotect` run from this machine, between the updates.
+ */
+export async function migrate(o: MigrateCommandOptions): Promise<RolloutSummary> {
+    const policy = policySetup(o);
+    const workDir = o.workDir ?? PROJECT_DIR;
+    return runMigration({
+        ...driverOptions(o, policy),
+        workspace:
+            o.workspace ??
+            (() => LocalRolloutWorkspace.select(o.stack, { workDir, packDir: policy.packDir, logDir: o.logDir, pulumiRoot: o.pulumiRoot })),
+        to: o.to,
+        clusterId: o.clusterId,
+        rollback: o.rollback,
+        unprotectZookeeper: o.unprotectZookeeper,
+        unprotectControllers: o.unprotectControllers,
+        deleteMigrationZnodes: o.deleteMigrationZnodes,
+        gates: (phase, state) => phaseGates(phase, state, o),
+        exec: o.exec,
+        rollbackCommand: `npm run migrate -- --stack ${o.stack}${o.env ? ` --env ${o.env}` : ""} --rollback`,
+    });
 }

@@ -7,6 +7,7 @@ import * as path from "path";
 import { KAFKA_METADATA_VERSION } from "../policies/rules/kafka-metadata-version";
 import { KAFKA_MIGRATION } from "../policies/rules/kafka-migration";
 import { ROLLOUT_PARTITION_STEP, ROLLOUT_STEP_DEFAULTS } from "../policies/rules/rollout-step";
+import type { StackState } from "./workspace";
 
 /** The step policy's name and defaults, read from the pack itself so the two cannot disagree. */
 export const STEP_POLICY = ROLLOUT_PARTITION_STEP;
@@ -106,5 +107,19 @@ export function mergeMigrationPolicyConfig(config: PolicyConfig, previous: Migra
             previousImage: previous.previousImage ?? "",
             previousMetadataVersion: previous.previousMetadataVersion ?? "",
         },
+    };
+}
+
+/** The kafka-migration and kafka-metadata-version policies' view of the last update, from the stack's outputs. */
+export function migrationPrevious(state: StackState): MigrationPolicyConfig {
+    const previousPartition: Record<string, number> = {};
+    if (state.deployedPartition !== undefined) previousPartition.kafka = state.deployedPartition;
+    if (state.deployedControllerPartition !== undefined) previousPartition["kafka-controller"] = state.deployedControllerPartition;
+    // The level counts as known (possibly unset) only where the image is: outputs of an update before the kafkaImage output say neither.
+    return {
+        previousStep: state.deployedStep,
+        previousPartition,
+        ...(state.deployedImage !== undefined ? { previousImage: state.deployedImage } : {}),
+        ...(state.deployedMetadataVersion !== undefined ? { previousMetadataVersion: state.deployedMetadataVersion } : {}),
     };
 }

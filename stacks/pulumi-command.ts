@@ -119,3 +119,12 @@ export async function isolatedPulumiCommand(root: string | undefined = pulumiRoo
     isolated.run = runDetached(base.command);
     return isolated;
 }
+
+/**
+ * Run a CLI command the Automation API has no method for (`pulumi state unprotect`) with a
+ * workspace's command, cwd and environment. PulumiCommand.run is the same @internal contract the
+ * Automation API itself calls (above); a failure rejects with the API's CommandError.
+ */
+export async function runPulumiCommand(command: PulumiCommand, args: string[], cwd: string, env: { [key: string]: string } = {}): Promise<void> {
+    await (command as unknown as { run: RunFn }).run([...args], cwd, env);
+}

@@ -11,7 +11,7 @@ import { MIGRATION_PHASES, MigrationPhase, MigrationStep, configuredStep } from 
 import { clusterTarget } from "../components/target";
 import type { KubeconfigSource } from "../rollout/kube";
 import { PolicyConfig } from "./policy-config";
-import { isolatedPulumiCommand } from "./pulumi-command";
+import { isolatedPulumiCommand, runPulumiCommand } from "./pulumi-command";
 
 /** The stack as the driver sees it before it starts. */
 export interface StackState {
@@ -43,6 +43,8 @@ export interface StageRequest {
     policyConfig: PolicyConfig;
     /** Short name for files of this stage: "stage-2-partition-1". */
     label: string;
+    /** The update's message in the stack history; the partition move by default. */
+    message?: string;
 }
 
 export interface OperationIO {
@@ -80,6 +82,27 @@ export interface RolloutWorkspace {
     up(req: StageRequest, io: OperationIO): Promise<OperationResult>;
     /** Cancel the running update (stack.cancel()). */
     cancel(): Promise<void>;
+}
+
+/** A resource in the stack's state, as `pulumi stack --show-urns` lists it. */
+export interface StateResource {
+    urn: string;
+    protect: boolean;
+}
+
+/**
+ * What the migration driver needs beyond a rollout: the other config keys a phase sets, and the
+ * protect flag of the StatefulSets a phase deletes (the program never lifts it itself).
+ */
+export interface MigrationWorkspace extends RolloutWorkspace {
+    /** `pulumi config set --path <key> <value>`: kafka.migration, kafka.metadata. */
+    setConfigValue(key: string, value: string): Promise<void>;
+    /** `pulumi config rm --path <key>`: kafka.controllers, which config refuses at kafka.migration none. */
+    removeConfigValue(key: string): Promise<void>;
+    /** The resource of this type whose name (the URN's last part) is `name`, e.g. `zk-statefulset`; undefined when not in state. */
+    findResource(type: string, name: string): Promise<StateResource | undefined>;
+    /** `pulumi state unprotect <urn> --yes`. */
+    unprotect(urn: string): Promise<void>;
 }
 
 export { PROJECT_NAME };
@@ -198,7 +221,9 @@ export class OperationReport {
 }
 
 /** The Stack methods the driver uses: a real Stack, or a fake in tests. */
-export type StackLike = Pick<Stack, "name" | "getAllConfig" | "setConfig" | "preview" | "up" | "outputs" | "cancel">;
+export type StackLike = Pick<Stack, "name" | "getAllConfig" | "setConfig" | "preview" | "up" | "outputs" | "cancel"> &
+    // Only the migration driver's state reads and `pulumi state unprotect` use these.
+    Partial<Pick<Stack, "exportStack" | "workspace" | "removeConfig">>;
 
 export interface LocalRolloutWorkspaceOptions {
     /** The project folder (Pulumi.yaml). */
@@ -216,7 +241,7 @@ export interface LocalRolloutWorkspaceOptions {
 }
 
 /** A LocalWorkspace stack of this project, run with the policy pack. */
-export class LocalRolloutWorkspace implements RolloutWorkspace {
+export class LocalRolloutWorkspace implements MigrationWorkspace {
     readonly mode = "local" as const;
     readonly logDir: string;
 
@@ -262,6 +287,28 @@ export class LocalRolloutWorkspace implements RolloutWorkspace {
         await this.stack.setConfig("kafka.partition", { value: String(partition) }, true);
     }
 
+    async setConfigValue(key: string, value: string): Promise<void> {
+        await this.stack.setConfig(key, { value }, true);
+    }
+
+    async removeConfigValue(key: string): Promise<void> {
+        if (!this.stack.removeConfig) throw new Error("this stack cannot remove config");
+        await this.stack.removeConfig(key, true);
+    }
+
+    async findResource(type: string, name: string): Promise<StateResource | undefined> {
+        if (!this.stack.exportStack) throw new Error("this stack cannot export its state");
+        const resources: Array<{ urn: string; type: string; protect?: boolean }> = (await this.stack.exportStack()).deployment?.resources ?? [];
+        const found = resources.find((r) => r.type === type && r.urn.endsWith(`::${name}`));
+        return found && { urn: found.urn, protect: !!found.protect };
+    }
+
+    async unprotect(urn: string): Promise<void> {
+        const ws = this.stack.workspace as LocalWorkspace | undefined;
+        if (!ws) throw new Error("this stack has no workspace to run pulumi state unprotect in");
+        await runPulumiCommand(ws.pulumiCommand, ["state", "unprotect", urn, "--yes", "--stack", this.stack.name], ws.workDir, ws.envVars);
+    }
+
     /** Write the stage's policy config where the CLI can read it. */
     writePolicyConfig(req: StageRequest): string {
         const file = path.join(this.logDir, `${req.label}.policy-config.json`);
@@ -305,7 +352,7 @@ export class LocalRolloutWorkspace implements RolloutWorkspace {
             policyPacks: [this.o.packDir],
             policyPackConfigs: [policyConfigFile],
             color: "never",
-            message: `rollout: kafka.partition ${req.previousPartition} → ${req.partition}`,
+            message: req.message ?? `rollout: kafka.partition ${req.previousPartition} → ${req.partition}`,
             onOutput: (s) => {
                 log.write(s);
                 report.onOutput(s);

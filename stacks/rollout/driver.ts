@@ -81,6 +81,7 @@ function notOpenYet(stackName = "?"): RolloutWorkspace {
  * opened later, and is replaced once it is open; `finish` stamps the exit and writes --summary-json.
  */
 interface Run extends StageContext {
+    o: RolloutOptions;
     finish(reason: ExitReason, message: string): RolloutSummary;
 }
 
@@ -98,33 +99,42 @@ export async function runRollout(o: RolloutOptions): Promise<RolloutSummary> {
     const ws: RolloutWorkspace = typeof o.workspace === "function" ? notOpenYet(o.stackName) : o.workspace;
     const { maxStep, maxStepSource } = resolveMaxStep(o);
     const summary = startSummary(o, ws, now, maxStep, maxStepSource);
-    const run: Run = {
-        o,
-        ws,
+    const run: Run = { o, ws, ...runContext(o, summary, now) };
+    try {
+        return await drive(run, maxStep, maxStepSource);
+    } catch (err) {
+        return endWithError(run, err);
+    }
+}
+
+/**
+ * What every run of a driver (rollout, migrate) shares besides its options and stack: the
+ * printer, Ctrl-C, and `finish`, which stamps the exit and writes --summary-json.
+ */
+export function runContext(o: Pick<RolloutOptions, "print" | "interrupt" | "summaryJson">, summary: RolloutSummary, now: () => number) {
+    return {
         now,
         print: o.print ?? ((line: string) => process.stderr.write(line + "\n")),
         interrupt: o.interrupt ?? new Interrupt(),
         summary,
-        finish: (reason, message) => {
+        finish: (reason: ExitReason, message: string): RolloutSummary => {
             summary.exit = { code: EXIT_CODES[reason], reason, message };
             summary.endedAt = iso(now());
             if (o.summaryJson) writeSummary(o.summaryJson, summary);
             return summary;
         },
     };
+}
 
-    try {
-        return await drive(run, maxStep, maxStepSource);
-    } catch (err) {
-        // PlanError is a refusal the user can act on (a bad --plan, a step over maxStep); anything else is ours.
-        const message = err instanceof PlanError ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-        run.print(`✖ ${message}`);
-        return run.finish(err instanceof PlanError ? "refused" : "error", message);
-    }
+/** A driver's end on a thrown error: a PlanError is a refusal the user can act on (exit 2), anything else is ours. */
+export function endWithError(run: ReturnType<typeof runContext>, err: unknown, refusalNote = ""): RolloutSummary {
+    const message = err instanceof PlanError ? err.message + refusalNote : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+    run.print(`✖ ${message}`);
+    return run.finish(err instanceof PlanError ? "refused" : "error", message);
 }
 
 /** maxStep and where it came from: --max-step, then the environment's policy config, then the pack's default. */
-function resolveMaxStep(o: RolloutOptions): { maxStep: number; maxStepSource: string } {
+export function resolveMaxStep(o: Pick<RolloutOptions, "maxStep" | "envConfig" | "envConfigFile">): { maxStep: number; maxStepSource: string } {
     const maxStepSource =
         o.maxStep !== undefined
             ? "--max-step"
@@ -135,7 +145,13 @@ function resolveMaxStep(o: RolloutOptions): { maxStep: number; maxStepSource: st
 }
 
 /** The record as it stands before anything is read: options, policy, no stages yet. */
-function startSummary(o: RolloutOptions, ws: RolloutWorkspace, now: () => number, maxStep: number, maxStepSource: string): RolloutSummary {
+export function startSummary(
+    o: Pick<RolloutOptions, "env" | "policyPack" | "envConfig" | "envConfigFile" | "pauseSeconds" | "approve" | "yes" | "timeoutSeconds">,
+    ws: RolloutWorkspace,
+    now: () => number,
+    maxStep: number,
+    maxStepSource: string,
+): RolloutSummary {
     return {
         version: 1,
         stack: ws.stackName,
@@ -346,10 +362,6 @@ function completed(run: Run, plan: RolloutPlan, last: Planned, replicas: number)
 /** Stop at `record`'s stage: summary, and what to do next (rerun to resume, or roll back). */
 function stopped(run: Run, record: StageRecord, reason: ExitReason, reasons: string[]): RolloutSummary {
     const { o, ws, summary } = run;
-    if (record.result === "not-started") {
-        record.result = reason === "declined" ? "declined" : reason === "interrupted" ? "interrupted" : "not-started";
-        record.reasons = reasons;
-    }
     const advice = stopAdvice({
         record,
         reason,
@@ -365,7 +377,26 @@ function stopped(run: Run, record: StageRecord, reason: ExitReason, reasons: str
         envConfigFile: o.envConfigFile,
         summaryJson: o.summaryJson,
     });
+    return endStopped(run, o.command, record, reason, reasons, advice);
+}
+
+/**
+ * A driver's stop before the end (rollout, migrate): the stage's record marked when it never
+ * started, the advice printed, what to do next in the summary.
+ */
+export function endStopped(
+    run: ReturnType<typeof runContext>,
+    command: string,
+    record: StageRecord,
+    reason: ExitReason,
+    reasons: string[],
+    advice: { lines: string[]; rollback: string[]; message: string },
+): RolloutSummary {
+    if (record.result === "not-started") {
+        record.result = reason === "declined" ? "declined" : reason === "interrupted" ? "interrupted" : "not-started";
+        record.reasons = reasons;
+    }
     for (const l of advice.lines) run.print(l);
-    summary.next = { resume: o.command, rollback: advice.rollback };
+    run.summary.next = { resume: command, rollback: advice.rollback };
     return run.finish(reason, advice.message);
 }

@@ -11,7 +11,8 @@ import { StageKind, StageRecord, StepRecord, RolloutSummary, describeChanges } f
 
 /** What a stage's tasks share with the driver. */
 export interface StageContext {
-    o: RolloutOptions;
+    /** What the running of a stage reads of the driver's options. */
+    o: Pick<RolloutOptions, "renderer" | "timeoutSeconds" | "pollMs" | "sleep">;
     ws: RolloutWorkspace;
     now: () => number;
     print: (line: string) => void;
@@ -31,17 +32,33 @@ export class StepFailure extends Error {
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Runs one stage under listr2 (config, preview, up, then each gate); fills `record`; true when every step passed. */
+/**
+ * One stage as its tasks run: a title, the steps before preview and up (the config edit, and for a
+ * migration phase e.g. `pulumi state unprotect`), the request preview and up run with, and the
+ * gates' target. The rollout and the migration drivers each build theirs; the running is shared.
+ */
+export interface StageSpec {
+    title: string;
+    /** Run in order before preview and up, each a step of the record (the first is usually `config`). */
+    before: Array<{ name: string; title: string; run: () => Promise<void> }>;
+    /** false: only the gates run (verify: nothing to roll). */
+    operate: boolean;
+    /** What the preview step's title says the pack is told. */
+    previewNote: string;
+    request: StageRequest;
+    target: GateTarget;
+}
+
+/** Runs one stage of the rollout under listr2 (config, preview, up, then each gate); fills `record`; true when every step passed. */
 export async function runStage(
-    ctx: StageContext,
+    ctx: StageContext & { o: RolloutOptions },
     p: { kind: StageKind; partition: number; previous: number },
     index: number,
     of: number,
     record: StageRecord,
     gates: Gate[],
 ): Promise<boolean> {
-    const { o, now, print, interrupt, ws, summary } = ctx;
-    record.startedAt = iso(now());
+    const { o, ws, summary } = ctx;
     const target: GateTarget = { partition: p.partition, replicas: summary.plan!.replicas };
     const req: StageRequest = {
         partition: p.partition,
@@ -52,7 +69,6 @@ export async function runStage(
         }),
         label: `stage-${index}-partition-${p.partition}`,
     };
-    record.policyConfig = req.policyConfig;
     const replicas = target.replicas;
     const title =
         p.kind === "verify"
@@ -60,6 +76,29 @@ export async function runStage(
             : p.kind === "baseline"
               ? `stage 0/${of}: re-apply and gate the current partition ${p.partition}` + (p.previous !== p.partition ? ` (deployed: ${p.previous})` : "")
               : `stage ${index}/${of}: kafka.partition ${p.previous} → ${p.partition} (${record.updated}/${replicas} brokers updated)`;
+    const config = {
+        name: "config",
+        title: p.kind === "baseline" ? `kafka.partition is ${p.partition} in stack config` : `set kafka.partition ${p.partition}`,
+        run: async () => {
+            // The baseline is where the config already is.
+            if (p.kind === "stage") await ws.setPartition(p.partition);
+            summary.finalPartition = p.partition;
+        },
+    };
+    return runStageSpec(
+        ctx,
+        { title, before: p.kind === "verify" ? [] : [config], operate: p.kind !== "verify", previewNote: `${STEP_POLICY}: previous ${p.previous}`, request: req, target },
+        record,
+        gates,
+    );
+}
+
+/** Runs a stage under listr2: its steps before, preview and up with the pack, then each gate; fills `record`; true when every step passed. */
+export async function runStageSpec(ctx: StageContext, spec: StageSpec, record: StageRecord, gates: Gate[]): Promise<boolean> {
+    const { o, now, print, interrupt, ws } = ctx;
+    record.startedAt = iso(now());
+    const { target, title, request: req } = spec;
+    record.policyConfig = req.policyConfig;
     const renderer = o.renderer ?? "default";
 
     const step = async (name: string, body: (rec: StepRecord) => Promise<void>) => {
@@ -148,24 +187,16 @@ export async function runStage(
                 task: (_ctx, parent) =>
                     parent.newListr(
                         [
-                            ...(p.kind === "verify"
-                                ? []
-                                : [
+                            ...spec.before.map((b) => ({ title: b.title, task: () => step(b.name, b.run) })),
+                            ...(spec.operate
+                                ? [
                                       {
-                                          title: p.kind === "baseline" ? `kafka.partition is ${p.partition} in stack config` : `set kafka.partition ${p.partition}`,
-                                          task: () =>
-                                              step("config", async () => {
-                                                  // The baseline is where the config already is.
-                                                  if (p.kind === "stage") await ws.setPartition(p.partition);
-                                                  summary.finalPartition = p.partition;
-                                              }),
-                                      },
-                                      {
-                                          title: `preview with policy pack (${STEP_POLICY}: previous ${p.previous})`,
+                                          title: `preview with policy pack (${spec.previewNote})`,
                                           task: (_c: unknown, t: ListrTaskWrapper<unknown, any, any>) => operation("preview")(t),
                                       },
                                       { title: "up with policy pack", task: (_c: unknown, t: ListrTaskWrapper<unknown, any, any>) => operation("up")(t) },
-                                  ]),
+                                  ]
+                                : []),
                             ...gates.map(gateTask),
                         ],
                         { exitOnError: true },

@@ -30,6 +30,9 @@ export type StageResult = "passed" | "failed" | "interrupted" | "declined" | "no
 export interface StageRecord {
     /** 0 is the baseline (the partition the stack was at), then 1..n. */
     index: number;
+    /** `npm run migrate`: the kafka.migration phase of this stage (`kraft`: ZooKeeper removed), and the one before it. */
+    phase?: string;
+    previousPhase?: string;
     /**
      * baseline: re-apply and gate the partition the stack is at; stage: a step of the plan;
      * verify: nothing left to roll, only the gates run (read-only), so a rerun after the last
@@ -49,7 +52,8 @@ export interface StageRecord {
     policyConfig?: PolicyConfig;
 }
 
-export type ExitReason = "completed" | "nothing-to-do" | "failed" | "interrupted" | "refused" | "declined" | "error";
+/** manual-step: `npm run migrate` stopped before a step it does only with an explicit flag (unprotect, znodes). */
+export type ExitReason = "completed" | "nothing-to-do" | "failed" | "interrupted" | "refused" | "declined" | "error" | "manual-step";
 
 export const EXIT_CODES: Record<ExitReason, number> = {
     completed: 0,
@@ -58,6 +62,7 @@ export const EXIT_CODES: Record<ExitReason, number> = {
     error: 1,
     refused: 2,
     declined: 3,
+    "manual-step": 4,
     interrupted: 130,
 };
 
@@ -84,6 +89,19 @@ export interface RolloutSummary {
     policy: { pack?: string; stepPolicy: string; maxStep: number; maxStepSource: string; envConfigFile?: string; envConfigFound: boolean };
     options: { pauseSeconds?: number; approve: boolean; yes: boolean; timeoutSeconds: number };
     stages: StageRecord[];
+    /** `npm run migrate`: the walk, and what is left to do by hand. */
+    migration?: {
+        from: string;
+        deployed?: string;
+        to: string;
+        rollback: boolean;
+        phases: string[];
+        /** kafka.migration (or `kraft`) in stack config when the driver stopped. */
+        finalPhase: string;
+        /** Steps left to the operator (a PVC deletion), or the ones a stop is waiting for. */
+        manualSteps: string[];
+        flags: { unprotectZookeeper: boolean; unprotectControllers: boolean; deleteMigrationZnodes: boolean };
+    };
     /** kafka.partition in stack config when the driver stopped. */
     finalPartition?: number;
     exit: { code: number; reason: ExitReason; message: string };

@@ -6,6 +6,10 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { EngineEvent } from "@pulumi/pulumi/automation";
 import { execFile } from "child_process";
+import type { ExecFn } from "../../rollout/gates";
+import { MigrateOptions, phaseGates, runMigration } from "../../stacks/migrate";
+import { readPolicyConfig } from "../../stacks/policy-config";
+import { LocalRolloutWorkspace } from "../../stacks/workspace";
 import { POLICY_CONFIG, POLICY_PACK, ROOT, StackHandle, newStack, policyViolations, pulumiCommand, resourceCount, scratchProject, setPath, steps } from "../helpers/engine";
 
 const DEV = { kafka: { replicas: 3, cpu: "500m", memory: "1Gi", partition: 0 }, zookeeper: { replicas: 3 } };
@@ -180,5 +184,60 @@ describe("the program on the real Pulumi engine", function () {
         const relaxed = await h.stack.preview({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("dev")], onEvent: collect(h) });
         assert.deepStrictEqual(policyViolations(h.events).filter((v) => v.enforcementLevel === "mandatory"), []);
         assert.ok(relaxed.changeSummary.create! > 0);
+    });
+
+    describe("npm run migrate's driver on the engine, with the pack enforcing every phase (prod policy config)", () => {
+        const CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg";
+        const migration = (h: StackHandle, o: Partial<MigrateOptions>) =>
+            runMigration({
+                workspace: new LocalRolloutWorkspace(h.stack, { workDir: h.project.dir, packDir: POLICY_PACK, logDir: path.join(h.project.dir, "logs") }),
+                // Rendered YAML: no pod to ask. The gates are the unit tier's; here the engine, config and pack are.
+                gates: (phase, state) => phaseGates(phase, state, { k8sGate: "off", kafkaGate: "off", migrationGate: "off" }),
+                timeoutSeconds: 1,
+                env: "prod",
+                envConfig: readPolicyConfig(POLICY_CONFIG("prod")),
+                envConfigFile: "policies/config/prod.json",
+                renderer: "silent",
+                command: "npm run migrate -- --stack migrate",
+                print: (l) => console.log(`      ${l}`),
+                ...o,
+            });
+
+        it("walks none → kraft: each phase's config edit accepted by validation and the pack, ZooKeeper removed after unprotect", async () => {
+            const h = await stackFor("migrate", DEV);
+            await h.stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")] });
+            const stop = await migration(h, { clusterId: CLUSTER_ID, to: "kraft" });
+            assert.strictEqual(stop.exit.reason, "manual-step", stop.exit.message);
+            assert.match(stop.migration!.manualSteps[0], /^lift protect: pulumi state unprotect 'urn:pulumi:migrate::kafka-platform::.*zk-statefulset' --stack migrate --yes$/);
+            assert.strictEqual((await h.stack.outputs()).migration?.value, "finalized");
+
+            const done = await migration(h, { to: "kraft", unprotectZookeeper: true });
+            assert.strictEqual(done.exit.reason, "completed", done.exit.message);
+            assert.deepStrictEqual(done.stages.map((st) => [st.phase, st.result]), [["finalized", "passed"], ["kraft", "passed"]]);
+            const names = renderedObjects(path.join(h.project.dir, "rendered")).map((o) => `${o.kind}/${o.metadata.name}`);
+            assert.deepStrictEqual(names.filter((n) => /\/zk/.test(n)), []);
+            assert.strictEqual((await h.stack.outputs()).metadata?.value, "kraft");
+        });
+
+        it("walks the way back from brokers-migrating, deleting the controllers only after --unprotect-controllers", async () => {
+            const h = await stackFor("migrate-back", DEV);
+            await h.stack.up({ policyPacks: [POLICY_PACK], policyPackConfigs: [POLICY_CONFIG("prod")] });
+            assert.strictEqual((await migration(h, { clusterId: CLUSTER_ID, to: "brokers-migrating" })).exit.reason, "completed");
+            const stop = await migration(h, { rollback: true });
+            assert.strictEqual(stop.exit.reason, "manual-step", stop.exit.message);
+            assert.match(stop.exit.message, /controllers-removed.*kafka-controller StatefulSet, which is protected/);
+            // zkCli.sh answers from a fake: the rendered stack has no ZooKeeper to ask.
+            const zk: string[][] = [];
+            const exec: ExecFn = async (_c, args) => (zk.push(args), args.includes("get") ? { code: 1, stdout: "", stderr: "Node does not exist: /migration" } : { code: 0, stdout: "", stderr: "" });
+            const back = await migration(h, { rollback: true, unprotectControllers: true, exec });
+            assert.strictEqual(back.exit.reason, "completed", back.exit.message);
+            assert.deepStrictEqual(back.stages.map((st) => [st.phase, st.result]), [["brokers-migrating", "passed"], ["controllers-removed", "passed"], ["none", "passed"]]);
+            assert.strictEqual(zk.length, 1, "only the read-only check of /migration");
+            const names = renderedObjects(path.join(h.project.dir, "rendered")).map((o) => `${o.kind}/${o.metadata.name}`);
+            assert.deepStrictEqual(names.filter((n) => /kafka-controller/.test(n)), []);
+            // kafka.controllers goes (refused at none); kafka.clusterId stays for a next attempt.
+            const kafka = JSON.parse((await h.stack.getAllConfig())["kafka-platform:kafka"].value);
+            assert.deepStrictEqual([kafka.migration, kafka.clusterId, kafka.controllers], ["none", CLUSTER_ID, undefined]);
+        });
     });
 });

@@ -1,7 +1,7 @@
 // The migration gate (rollout/migration-gate.ts) against a fake kubectl: the JmxTool command line,
 // its properties output as JmxTool.java:279-283 (3.9) prints it, and the verdict per phase.
 import * as assert from "assert";
-import { PHASE_WANTS, jmxToolArgs, migrationGate, parseJmxValue } from "../../rollout/migration-gate";
+import { PHASE_WANTS, jmxToolArgs, migrationGate, parseJmxValue, parseQuorumStatus, quorumGate, quorumStatusArgs } from "../../rollout/migration-gate";
 import type { ExecFn } from "../../rollout/gates";
 
 const output = (metric: string, value: number) => `time=1764600000000\nkafka.controller:type=KafkaController,name=${metric}:Value=${value}\n`;
@@ -77,5 +77,48 @@ describe("the migration gate", () => {
         );
         const empty = fakeExec({ "kafka-controller-0": {} });
         assert.match((await migrationGate({ namespace: "default", phase: "finalized", controllers: 1, exec: empty.exec })!.check(target)).reason!, /printed no ZkMigrationState value/);
+    });
+});
+
+describe("the quorum gate", () => {
+    const v39 =
+        "ClusterId:              MkU3OEVBNTcwNTJENDM2Qk\nLeaderId:               3001\nLeaderEpoch:            4\nHighWatermark:          1523\n" +
+        "MaxFollowerLag:         0\nMaxFollowerLagTimeMs:   12\n" +
+        'CurrentVoters:          [{"id": 3000, "directoryId": null, "endpoints": ["CONTROLLER://kafka-controller-0.kafka-controller-hs.default.svc.cluster.local:9094"]}, ' +
+        '{"id": 3001, "directoryId": null, "endpoints": []}, {"id": 3002, "directoryId": null, "endpoints": []}]\n' +
+        'CurrentObservers:       [{"id": 0, "directoryId": "x"}]\n';
+    const answering = (stdout: string, code = 0): { exec: ExecFn; calls: string[][] } => {
+        const calls: string[][] = [];
+        return { calls, exec: async (_c, args) => (calls.push(args), { code, stdout, stderr: code ? "org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment." : "" }) };
+    };
+
+    it("runs kafka-metadata-quorum.sh in kafka-controller-0 against its own controller listener, JMX settings unset", () => {
+        assert.deepStrictEqual(quorumStatusArgs({ namespace: "streaming" }), [
+            "--namespace", "streaming", "exec", "kafka-controller-0", "--",
+            "env", "-u", "JMX_PORT", "-u", "KAFKA_JMX_OPTS", "KAFKA_HEAP_OPTS=-Xmx128M",
+            "/opt/kafka/bin/kafka-metadata-quorum.sh",
+            "--bootstrap-controller", "kafka-controller-0.kafka-controller-hs.streaming.svc.cluster.local:9094",
+            "describe", "--status",
+        ]);
+    });
+
+    it("reads the leader and voters from 3.9's object list and from the older id list, not the observers", () => {
+        assert.deepStrictEqual(parseQuorumStatus(v39), { leaderId: 3001, voters: [3000, 3001, 3002], maxFollowerLag: 0 });
+        assert.deepStrictEqual(parseQuorumStatus("LeaderId: -1\nCurrentVoters: [3000,3001]\nCurrentObservers: [0,1]\n"), { leaderId: -1, voters: [3000, 3001], maxFollowerLag: undefined });
+    });
+
+    it("passes with a leader and every voter", async () => {
+        const check = await quorumGate({ namespace: "default", controllers: 3, exec: answering(v39).exec }).check(target);
+        assert.deepStrictEqual(check, { passed: true, progress: "leader 3001, 3 voters, max follower lag 0" });
+    });
+
+    it("waits while there is no leader, a voter is missing, or the tool fails, saying which", async () => {
+        const noLeader = await quorumGate({ namespace: "default", controllers: 3, exec: answering(v39.replace("LeaderId:               3001", "LeaderId: -1")).exec }).check(target);
+        assert.strictEqual(noLeader.passed, false);
+        assert.strictEqual(noLeader.reason, "no leader (LeaderId -1)");
+        const four = await quorumGate({ namespace: "default", controllers: 4, exec: answering(v39).exec }).check(target);
+        assert.strictEqual(four.reason, "voters 3003 missing from CurrentVoters [3000, 3001, 3002]");
+        const failing = await quorumGate({ namespace: "default", controllers: 3, exec: answering("", 1).exec }).check(target);
+        assert.match(failing.reason!, /^kafka-metadata-quorum\.sh in kafka-controller-0 failed \(exit 1\): .*Timed out waiting for a node assignment/);
     });
 });

@@ -4,11 +4,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { commandLine } from "../../../stacks/cli";
 import { KAFKA_GATE_MARKER } from "../../../rollout/gates";
-import { buildGates, policySetup, rollout } from "../../../stacks/commands";
+import { buildGates, migrate, policySetup, rollout } from "../../../stacks/commands";
 import { kubectlArgs } from "../../../rollout/kube";
 import { parseConfig } from "../../../components/config";
 import { StackState } from "../../../stacks/workspace";
-import { FakeCluster, FakeWorkspace, removeLater, scratchDir } from "./fakes";
+import { FakeCluster, FakeMigrationCluster, FakeMigrationWorkspace, FakeWorkspace, removeLater, scratchDir } from "./fakes";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -53,6 +53,34 @@ describe("the stacks command line", () => {
         const summary = JSON.parse(fs.readFileSync(file, "utf8"));
         assert.deepStrictEqual(summary.exit.reason, "refused");
         assert.deepStrictEqual(summary.stages, []);
+    });
+
+    it("migrate: exits 2 for --approve without a terminal before opening the stack", function () {
+        this.timeout(60_000);
+        const file = path.join(scratchDir("cli-test"), "migrate.json");
+        const r = cli(["migrate", "--stack", "dev", "--approve", "--summary-json", file]);
+        assert.strictEqual(r.status, 2, r.stderr);
+        assert.match(r.stderr, /--approve \(stdin is not a terminal\): it asks y\/N on stdin before each phase: pass --yes/);
+        const summary = JSON.parse(fs.readFileSync(file, "utf8"));
+        assert.deepStrictEqual([summary.exit.reason, summary.stages], ["refused", []]);
+    });
+
+    it("migrate: exits 2 for an unknown --migration-gate setting", function () {
+        this.timeout(60_000);
+        const r = cli(["migrate", "--stack", "dev", "--migration-gate", "maybe"]);
+        assert.strictEqual(r.status, 2, r.stderr);
+        assert.match(r.stderr, /--migration-gate <on\|off>' argument 'maybe' is invalid/);
+    });
+
+    it("migrate: the command walks a fake stack with its gates built from the flags", async () => {
+        const cluster = new FakeMigrationCluster("brokers-kraft");
+        const ws = new FakeMigrationWorkspace({ cluster });
+        const summary = await migrate({ stack: "dev", workspace: ws, exec: cluster.exec, k8sGate: "off", command: "npm run migrate -- --stack dev", renderer: "silent", print: () => undefined, pollMs: 1 });
+        assert.strictEqual(summary.exit.code, 0, summary.exit.message);
+        assert.strictEqual(summary.env, "dev");
+        assert.strictEqual(summary.policy.envConfigFile, "policies/config/dev.json");
+        assert.ok(ws.previews.every((r) => r.policyConfig["rollout-partition-step"] !== undefined && r.policyConfig["kafka-migration"] !== undefined));
+        assert.deepStrictEqual(summary.gates.map((g) => `${g.name} ${g.on ? "on" : "off"}`), ["kubernetes off", "kubernetes-controllers off", "migration on", "kafka on", "quorum on"]);
     });
 
     it("exits 2 for a bad flag value or an unknown gate setting", () => {

@@ -72,6 +72,42 @@ describe("the local stack workspace", () => {
         assert.deepStrictEqual(stack.calls, [{ op: "setConfig", args: ["kafka.partition", { value: "1" }, true] }]);
     });
 
+    it("for the migration: sets and removes config with --path, finds a StatefulSet's URN and protect in the exported state, unprotects with the CLI", async () => {
+        const zk = "urn:pulumi:dev::kafka-platform::kafka-platform:index:ZooKeeper$kubernetes:apps/v1:StatefulSet::zk-statefulset";
+        const cli: Array<{ args: string[]; cwd: string; env: Record<string, string> }> = [];
+        const stack = {
+            ...fakeStack(),
+            removeConfig: async (...args: unknown[]) => void stack.calls.push({ op: "removeConfig", args }),
+            exportStack: async () => ({
+                version: 3,
+                deployment: {
+                    resources: [
+                        { urn: "urn:pulumi:dev::kafka-platform::kafka-platform:index:ZooKeeper::zk", type: "kafka-platform:index:ZooKeeper" },
+                        { urn: zk, type: "kubernetes:apps/v1:StatefulSet", protect: true },
+                        { urn: "urn:pulumi:dev::kafka-platform::kafka-platform:index:Kafka$kubernetes:apps/v1:StatefulSet::kafka-statefulset", type: "kubernetes:apps/v1:StatefulSet" },
+                    ],
+                },
+            }),
+            workspace: {
+                workDir: "/repo",
+                envVars: { PULUMI_CONFIG_PASSPHRASE: "x" },
+                pulumiCommand: { run: async (args: string[], cwd: string, env: Record<string, string>) => void cli.push({ args, cwd, env }) },
+            },
+        };
+        const ws = new LocalRolloutWorkspace(stack as unknown as StackLike, { workDir: "/repo", packDir: "/repo/policies", logDir: logDir() });
+        await ws.setConfigValue("kafka.migration", "controllers");
+        await ws.removeConfigValue("kafka.clusterId");
+        assert.deepStrictEqual(stack.calls, [
+            { op: "setConfig", args: ["kafka.migration", { value: "controllers" }, true] },
+            { op: "removeConfig", args: ["kafka.clusterId", true] },
+        ]);
+        assert.deepStrictEqual(await ws.findResource("kubernetes:apps/v1:StatefulSet", "zk-statefulset"), { urn: zk, protect: true });
+        assert.deepStrictEqual((await ws.findResource("kubernetes:apps/v1:StatefulSet", "kafka-statefulset"))?.protect, false);
+        assert.strictEqual(await ws.findResource("kubernetes:apps/v1:StatefulSet", "kafka-controller-statefulset"), undefined);
+        await ws.unprotect(zk);
+        assert.deepStrictEqual(cli, [{ args: ["state", "unprotect", zk, "--yes", "--stack", "dev"], cwd: "/repo", env: { PULUMI_CONFIG_PASSPHRASE: "x" } }]);
+    });
+
     it("previews and updates with the policy pack and the stage's policy config written to a file", async () => {
         const stack = fakeStack();
         const dir = logDir();
