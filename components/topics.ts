@@ -71,6 +71,11 @@ export function brokerToolJob(name: string, a: BrokerToolJobArgs, parent: pulumi
             },
             spec: a.spec,
         },
-        { parent, deleteBeforeReplace: false },
+        // A Job's template is immutable, so any change to it (the brokers' image, which the Job runs)
+        // replaces the Job. Under the same name the new one cannot be created beside the old one
+        // (seen on real pods at the 4.x image step: a Server-Side Apply conflict on the container's
+        // image), so the old one goes first. Safe: both Jobs are one-shot and idempotent (topics
+        // --if-not-exists; an upgrade to the level the cluster has).
+        { parent, deleteBeforeReplace: true },
     );
 }
