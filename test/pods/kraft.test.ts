@@ -10,7 +10,7 @@ import { KAFKA_DATA_PATH } from "../../components/kafka-spec";
 import { StackHandle, newStack } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
-import { kubectl, kubectlJson, kubectlWaiting, ready, results, sharedCluster, timedUp } from "./platform";
+import { kubectl, kubectlJson, kubectlWaiting, ready, removeNamespace, results, sharedCluster, timedUp } from "./platform";
 
 const NS = "kraft";
 const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
@@ -63,15 +63,7 @@ describe("kraft: a fresh KRaft stack on real pods (Kafka 4.4.0, three controller
     after(async function () {
         this.timeout(300_000);
         results.kraft = figures;
-        // The StatefulSets are protected in the stack, so the namespace goes instead (its PVCs with it).
-        // Brokers first, while the quorum is there for their controlled shutdown: deleted together,
-        // the controllers went first and each broker waited out its whole grace period.
-        if (p) {
-            const t = Date.now();
-            await kubectlWaiting(p.cluster, 280_000, "-n", NS, "delete", "statefulset", "kafka", "--cascade=foreground", "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
-            await kubectlWaiting(p.cluster, 280_000, "delete", "namespace", NS, "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
-            console.log(`      namespace ${NS} deleted in ${Math.round((Date.now() - t) / 1000)}s`);
-        }
+        if (p) await removeNamespace(p.cluster, NS);
         h?.project.cleanup();
     });
 

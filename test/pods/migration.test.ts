@@ -19,7 +19,7 @@ import { cli, lastLines } from "../helpers/cli";
 import { StackHandle, newStack, setPath } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
-import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectl, kubectlJson, kubectlWaiting, ready, results, sharedCluster, show, underLoad } from "./platform";
+import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectl, kubectlJson, kubectlWaiting, ready, removeNamespace, results, sharedCluster, show, underLoad } from "./platform";
 
 const NS = "migration";
 const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
@@ -146,12 +146,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
     after(async function () {
         this.timeout(300_000);
         results.migration = figures;
-        if (p) {
-            const t = Date.now();
-            await kubectlWaiting(p.cluster, 280_000, "-n", NS, "delete", "statefulset", "kafka", "--cascade=foreground", "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
-            await kubectlWaiting(p.cluster, 280_000, "delete", "namespace", NS, "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
-            console.log(`      namespace ${NS} deleted in ${Math.round((Date.now() - t) / 1000)}s`);
-        }
+        if (p) await removeNamespace(p.cluster, NS);
         h?.project.cleanup();
     });
 

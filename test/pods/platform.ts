@@ -85,6 +85,19 @@ export async function nodesToOurselves(): Promise<void> {
     console.log(`      the nodes are ours after ${Math.round((Date.now() - t) / 1000)}s`);
 }
 
+/**
+ * Removes a file's own namespace at its end. Its StatefulSets are protected in the stack, so the
+ * namespace goes instead (its PVCs with it). Brokers first, while a KRaft quorum is there for their
+ * controlled shutdown: deleted together, the controllers went first and each broker waited out its
+ * whole grace period.
+ */
+export async function removeNamespace(cluster: TestCluster, namespace: string): Promise<void> {
+    const t = Date.now();
+    await kubectlWaiting(cluster, 280_000, "-n", namespace, "delete", "statefulset", "kafka", "--cascade=foreground", "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
+    await kubectlWaiting(cluster, 280_000, "delete", "namespace", namespace, "--timeout=270s").catch((e) => console.log(`      cleanup: ${e}`));
+    console.log(`      namespace ${namespace} deleted in ${Math.round((Date.now() - t) / 1000)}s`);
+}
+
 /** The platform, deployed by a fresh `up` the first time it is asked for. */
 export function platform(): Promise<Platform> {
     started ??= (async () => {
