@@ -266,10 +266,23 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
     });
 
     /** The host pid of broker `id`'s JVM (the real nodes' containers are processes of this machine). */
+    /**
+     * The host PID of this stack's kafka-<id> JVM. Brokers of other namespaces (the migration
+     * file's, running beside this one) have the same broker.id, so the pod's cgroup decides: the
+     * kubelet puts each pod's containers under .../pod<uid>/.
+     */
     async function brokerJvm(id: number): Promise<string> {
-        const pid = await new Promise<string>((res) => execFile("pgrep", ["-f", `kafka\\.Kafka .*broker\\.id=${id}( |$)`], (_e, out) => res(String(out).trim())));
-        assert.match(pid, /^\d+$/, `one kafka-${id} JVM on this machine, got ${JSON.stringify(pid)}`);
-        return pid;
+        const uid = (await kubectlJson(cluster, "get", "pod", `kafka-${id}`)).metadata.uid as string;
+        const candidates = await new Promise<string>((res) => execFile("pgrep", ["-f", `kafka\\.Kafka .*broker\\.id=${id}( |$)`], (_e, out) => res(String(out).trim())));
+        const ours = candidates.split("\n").filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+            try {
+                return fs.readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/pod${uid}/`);
+            } catch {
+                return false; // exited since pgrep
+            }
+        });
+        assert.strictEqual(ours.length, 1, `one JVM of pod kafka-${id} (uid ${uid}) among ${JSON.stringify(candidates)}`);
+        return ours[0];
     }
 
     it("h. the driver's Kafka gate on real brokers: healthy, a stopped broker's partitions, kubectl's own errors, a timeout", async () => {
