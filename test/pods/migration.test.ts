@@ -261,9 +261,14 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
             assert.strictEqual(x.spec.containers[0].image, KAFKA4_IMAGE, pod);
             assert.ok(ready(x), `${pod} Ready`);
         }
-        const features = await tool("kafka-features.sh", "describe");
+        // The Job's own words: "raising metadata.version to <name> (feature level <n>)".
+        const raised = /raising metadata\.version to (\S+) \(feature level (\d+)\)/.exec((figures.metadataVersionJobLog as string[]).join("\n"));
+        assert.ok(raised, `the Job's log: ${figures.metadataVersionJobLog}`);
+        assert.strictEqual(Number(raised[2]), metadataLevel, "the Job raised the level version-mapping gives for 4.4");
+        // Described by the brokers' own 4.4 tools (the client pod's 3.9 ones print "UNKNOWN 33").
+        const features = await exec("kafka-0", `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-features.sh --bootstrap-server localhost:9093 describe`);
         figures.features = features.trim().split("\n").filter((l) => /metadata\.version/.test(l));
-        assert.strictEqual(Number(/Feature: metadata\.version\s.*FinalizedVersionLevel:\s*(\d+)/.exec(features)?.[1]), metadataLevel, features);
+        assert.strictEqual(/Feature: metadata\.version\s.*FinalizedVersionLevel:\s*(\S+)/.exec(features)?.[1], raised[1], features);
         await noUnderReplicated();
         await assertKept("after the upgrade to 4.4.0");
     });
