@@ -10,7 +10,7 @@ import { KAFKA_DATA_PATH } from "../../components/kafka-spec";
 import { StackHandle, newStack } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
-import { kubectl, kubectlJson, kubectlWaiting, ready, removeNamespace, results, sharedCluster, timedUp } from "./platform";
+import { kubectlJson, kubectlWaiting, namespaceTools, ready, removeNamespace, results, sharedCluster, timedUp } from "./platform";
 
 const NS = "kraft";
 const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
@@ -26,9 +26,7 @@ describe("kraft: a fresh KRaft stack on real pods (Kafka 4.4.0, three controller
     let k: Kube;
     let bootstrap: string;
     const figures: Record<string, unknown> = {};
-    const inNs = (...args: string[]) => kubectl(p.cluster, "-n", NS, ...args);
-    const exec = (pod: string, script: string) => inNs("exec", pod, "--", "sh", "-c", script);
-    const tool = (name: string, args: string) => exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/${name} --bootstrap-server ${bootstrap} ${args}`);
+    const { inNs, exec, tool } = namespaceTools(() => p.cluster, NS, CLIENT, () => bootstrap);
     const metaProperties = async (pod: string) =>
         Object.fromEntries(
             (await exec(pod, `cat ${KAFKA_DATA_PATH}/meta.properties`))

@@ -19,7 +19,7 @@ import { cli, lastLines } from "../helpers/cli";
 import { StackHandle, newStack, setPath } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
-import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectl, kubectlJson, kubectlWaiting, ready, removeNamespace, results, sharedCluster, show, underLoad } from "./platform";
+import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectlJson, kubectlWaiting, namespaceTools, ready, removeNamespace, results, sharedCluster, show, underLoad } from "./platform";
 
 const NS = "migration";
 const KAFKA4_IMAGE = "kafka-platform.local/kafka:4.4.0";
@@ -41,9 +41,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
     let k: Kube;
     let bootstrap: string;
     const figures: Record<string, unknown> = {};
-    const inNs = (...args: string[]) => kubectl(p.cluster, "-n", NS, ...args);
-    const exec = (pod: string, script: string) => inNs("exec", pod, "--", "sh", "-c", script);
-    const tool = (name: string, args: string) => exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/${name} --bootstrap-server ${bootstrap} ${args}`);
+    const { inNs, exec, tool } = namespaceTools(() => p.cluster, NS, CLIENT, () => bootstrap);
     const zk = (cmd: string) => exec("zk-0", `zkCli.sh -server localhost:2181 ${cmd} 2>/dev/null`);
 
     /** Our `up`: preview with the pack (told the step deployed before), then up. Fails with the output's tail. */

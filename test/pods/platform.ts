@@ -86,6 +86,17 @@ export async function nodesToOurselves(): Promise<void> {
 }
 
 /**
+ * kubectl, exec and the Kafka tools for a file's own namespace and client pod. The cluster and the
+ * bootstrap address are read at each call: the file learns them in its before hook and first `up`.
+ */
+export function namespaceTools(cluster: () => TestCluster, namespace: string, client: string, bootstrap: () => string) {
+    const inNs = (...args: string[]) => kubectl(cluster(), "-n", namespace, ...args);
+    const exec = (pod: string, script: string) => inNs("exec", pod, "--", "sh", "-c", script);
+    const tool = (name: string, args: string) => exec(client, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/${name} --bootstrap-server ${bootstrap()} ${args}`);
+    return { inNs, exec, tool };
+}
+
+/**
  * Removes a file's own namespace at its end. Its StatefulSets are protected in the stack, so the
  * namespace goes instead (its PVCs with it). Brokers first, while a KRaft quorum is there for their
  * controlled shutdown: deleted together, the controllers went first and each broker waited out its
