@@ -1,21 +1,25 @@
-// The ZooKeeper → KRaft migration on real pods, as users run it: one `kafka.migration` value per
-// `npm run stacks -- up` (the policy pack told the step deployed before), a numbered acks=all
-// producer writing the whole time, every acknowledged message read back at the end of each part.
+// The ZooKeeper → KRaft migration on real pods, as users run it: `npm run migrate` walking
+// `kafka.migration` one phase per up (the policy pack told the step deployed before, each phase
+// gated on the quorum, the controllers' ZkMigrationState over JMX and no under-replicated
+// partitions), a numbered acks=all producer writing the whole time, every acknowledged message
+// read back at the end of each part.
 //
 // A ZooKeeper-mode stack (Kafka 3.9.1, ZooKeeper 3.9.3) in a namespace of its own, holding a topic
 // with a config of its own and a consumer group's committed offsets:
-//   1. the way back from the dual-write phase (controllers → brokers-migrating → controllers-removed,
-//      /controller and /migration deleted in ZooKeeper, → none): a working ZooKeeper-mode cluster;
-//   2. the migration to its end (controllers → brokers-migrating → brokers-kraft → finalized →
-//      ZooKeeper removed), each phase gated on the controllers' ZkMigrationState read over JMX;
-//   3. the upgrade to Kafka 4.4.0 (the image, then metadata.version in an update of its own).
+//   1. the way back from the dual-write phase: `migrate --to brokers-migrating --cluster-id <id>`,
+//      then `migrate --rollback --unprotect-controllers --delete-migration-znodes` (→
+//      controllers-removed, /controller and /migration deleted, → none): a working ZooKeeper-mode
+//      cluster;
+//   2. the migration to its end: `migrate --to kraft --unprotect-zookeeper` (controllers →
+//      brokers-migrating → brokers-kraft → finalized → ZooKeeper removed);
+//   3. the upgrade to Kafka 4.4.0 with our `up` (the image, then metadata.version in an update of
+//      its own; not a migration phase).
 // After each part the topic, its config, its messages and the group's offsets are checked.
 import * as assert from "assert";
-import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
-import { migrationGate } from "../../rollout/migration-gate";
 import { kafkaGate, runGate } from "../../rollout/gates";
-import { cli, lastLines } from "../helpers/cli";
+import { cli, cliWatching, lastLines } from "../helpers/cli";
 import { StackHandle, newStack, setPath } from "../helpers/engine";
 import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
@@ -51,50 +55,58 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         return run.seconds;
     }
 
-    async function gate(phase: string, controllers = 3): Promise<number | undefined> {
-        const g = migrationGate({ namespace: NS, phase: phase as any, controllers, kubectlArgs: ["--kubeconfig", p.cluster.kubeconfig] });
-        if (!g) return undefined;
-        const r = await runGate(g, { partition: 0, replicas: controllers }, {
-            timeoutSeconds: 300,
-            pollMs: 3000,
-            onProgress: (c, s) => console.log(`        ${phase}: ${s.toFixed(0)}s ${c.progress ?? c.reason ?? ""}`),
-        });
-        assert.strictEqual(r.result, "passed", `${phase}: ${r.reason}`);
-        return r.elapsedSeconds;
-    }
-
     async function noUnderReplicated() {
         const g = kafkaGate({ namespace: NS, kubectlArgs: ["--kubeconfig", p.cluster.kubeconfig] });
         const r = await runGate(g, { partition: 0, replicas: 3 }, { timeoutSeconds: 300, pollMs: 3000 });
         assert.strictEqual(r.result, "passed", r.reason);
     }
 
-    /** One phase: its config edit(s), our `up`, then its gate; timed. */
-    async function phase(name: string, config: Record<string, string>, phases: PhaseFigure[]) {
+    /** A config edit and our `up` (the 4.x upgrade, which is not a migration phase); timed. */
+    async function configUp(name: string, config: Record<string, string>, phases: PhaseFigure[]) {
         for (const [key, value] of Object.entries(config)) await setPath(h.stack, key, value);
         const upSeconds = await up(name);
-        const gateSeconds = await gate(config["kafka.migration"] ?? "");
-        phases.push({ phase: name, upSeconds: Math.round(upSeconds), ...(gateSeconds !== undefined ? { gateSeconds: Math.round(gateSeconds) } : {}) });
-        console.log(`      ${name}: up ${upSeconds.toFixed(0)}s${gateSeconds !== undefined ? `, gate ${gateSeconds.toFixed(0)}s` : ""}`);
+        phases.push({ phase: name, upSeconds: Math.round(upSeconds) });
+        console.log(`      ${name}: up ${upSeconds.toFixed(0)}s`);
     }
 
-    /** `pulumi state unprotect` of one StatefulSet, as the README tells users to (the program never does it). */
-    async function unprotect(statefulSet: string) {
-        const state = await h.stack.exportStack();
-        const urn = (state.deployment?.resources ?? []).find((r: any) => r.type === "kubernetes:apps/v1:StatefulSet" && r.urn.endsWith(`::${statefulSet}-statefulset`))?.urn;
-        assert.ok(urn, `no ${statefulSet} StatefulSet in the stack's state`);
-        const pulumi = path.join(process.env.KAFKA_PLATFORM_PULUMI_PREFIX!, "bin", "pulumi");
-        await new Promise<void>((resolve, reject) => {
-            const child = spawn(pulumi, ["state", "unprotect", urn, "--yes", "--stack", h.stack.name, "--non-interactive"], {
-                cwd: h.project.dir,
-                env: { ...process.env, PULUMI_BACKEND_URL: `file://${h.project.backend}`, PULUMI_CONFIG_PASSPHRASE: "engine-tier" },
-                stdio: ["ignore", "pipe", "pipe"],
+    const seconds = (step?: { startedAt?: string; endedAt?: string }) =>
+        step?.startedAt && step.endedAt ? Math.round((Date.parse(step.endedAt) - Date.parse(step.startedAt)) / 1000) : undefined;
+
+    /**
+     * `npm run migrate -- --stack migration --env dev ...` as a user runs it; its progress lines
+     * (phases, the commands it runs for the operator, what is left to do) printed as they come.
+     * Fails on any exit but 0; returns its JSON summary and the per-phase figures from it.
+     */
+    async function migrate(label: string, phases: PhaseFigure[], args: string[], onOutput: (soFar: string) => void = () => undefined) {
+        const summaryFile = path.join(h.project.dir, `migrate-${label}.json`);
+        let shown = 0;
+        const run = await cliWatching(
+            h,
+            p.cluster,
+            (soFar) => {
+                // Whole lines only, the driver's own (not listr2's step redraws).
+                const lines = soFar.slice(0, soFar.lastIndexOf("\n") + 1).split("\n").slice(0, -1);
+                for (const l of lines.slice(shown)) if (/^\s*(▶|✔|✖|■|\$|!|next:|summary:)|kafka\.migration|^\s*[{\[]/.test(l)) console.log(`        | ${l}`);
+                shown = lines.length;
+                onOutput(soFar);
+            },
+            "migrate", "--env", "dev", "--timeout", "300", "--summary-json", summaryFile, ...args,
+        );
+        if (run.code !== 0) throw new Error(`migrate ${args.join(" ")} exited ${run.code}:\n${lastLines(run.out, 40)}`);
+        const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
+        assert.strictEqual(summary.exit.code, 0, JSON.stringify(summary.exit));
+        for (const st of summary.stages) {
+            const up = seconds(st.steps.find((x: any) => x.name === "up"));
+            const gates = st.gates.filter((g: any) => g.result !== "off");
+            assert.ok(gates.every((g: any) => g.result === "passed"), `${st.phase}: ${JSON.stringify(st.gates)}`);
+            phases.push({
+                phase: st.kind === "baseline" ? `${st.phase} (re-applied)` : st.phase,
+                upSeconds: up ?? 0,
+                gateSeconds: Math.round(gates.reduce((t: number, g: any) => t + (g.elapsedSeconds ?? 0), 0)),
             });
-            let out = "";
-            child.stdout!.on("data", (d) => (out += d));
-            child.stderr!.on("data", (d) => (out += d));
-            child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi state unprotect exited ${code}: ${out}`))));
-        });
+        }
+        figures[`migrate ${label}`] = { seconds: Math.round(run.seconds), command: `npm run migrate -- --stack migration ${args.join(" ")}`, output: run.out.split("\n").filter((l) => /^\s*(▶|✔|■|\$|next:)/.test(l)) };
+        return { summary, out: run.out };
     }
 
     /** The kept topic as Kafka describes it, its config, its messages and the group's offsets. */
@@ -112,6 +124,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
     }
 
     let kept: Awaited<ReturnType<typeof keptState>>;
+    let clusterId: string;
     const assertKept = async (when: string) => {
         assert.deepStrictEqual(await keptState(), kept, `the kept topic, its config, its messages and the group's offsets ${when}`);
     };
@@ -164,7 +177,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         // The id the controllers must be formatted with: the one ZooKeeper already holds.
         const id = /"id":"([^"]+)"/.exec(await zk("get /cluster/id"))?.[1];
         assert.ok(id, "ZooKeeper's /cluster/id");
-        await setPath(h.stack, "kafka.clusterId", id);
+        clusterId = id!;
         figures.clusterId = id;
         console.log(`      fresh ZooKeeper-mode up ${seconds.toFixed(0)}s; cluster id ${id}`);
     });
@@ -172,25 +185,26 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
     it("back from dual-write (brokers-migrating → controllers-removed → none): a working ZooKeeper-mode cluster, nothing lost", async () => {
         const phases: PhaseFigure[] = [];
         await tool("kafka-topics.sh", "--create --topic load-back --partitions 3 --replication-factor 3");
+        let migrationZnode: string | undefined;
         const run = await underLoad(target(), "load-back", async () => {
-            await phase("controllers", { "kafka.migration": "controllers" }, phases);
-            await phase("brokers-migrating", { "kafka.migration": "brokers-migrating" }, phases);
-            // The docs' revert from dual-write: deprovision the quorum, then at once delete
-            // /controller (a KRaft controller holds it) and /migration, then roll the brokers back.
-            await unprotect("kafka-controller");
-            await phase("controllers-removed", { "kafka.migration": "controllers-removed" }, phases);
+            // To dual-write, ZooKeeper's cluster id set as kafka.clusterId with the first phase.
+            const there = await migrate("to-dual-write", phases, ["--to", "brokers-migrating", "--cluster-id", clusterId]);
+            assert.deepStrictEqual(there.summary.migration.phases, ["controllers", "brokers-migrating"]);
+            // The docs' revert from dual-write: deprovision the quorum (protect lifted by the
+            // driver), then at once delete /controller and /migration, then roll the brokers back.
             const t = Date.now();
-            await zk("delete /controller");
-            const migration = await zk("get /migration");
-            await zk("delete /migration");
+            const back = await migrate("rollback", phases, ["--rollback", "--unprotect-controllers", "--delete-migration-znodes"]);
+            assert.deepStrictEqual(back.summary.migration.phases, ["controllers-removed", "none"]);
+            for (const c of ["pulumi state unprotect", "delete /controller", "get /migration", "delete /migration"]) assert.ok(back.out.includes(c), `the driver printed what it ran: ${c}`);
             // zkCli prints the znode's data as a line of its own among its log lines.
-            figures.rollbackMigrationZnode = migration.split("\n").find((l) => l.trim().startsWith("{"));
-            await phase("none", { "kafka.migration": "none" }, phases);
-            // The controller volumes go before another attempt (the README's table).
+            migrationZnode = back.out.split("\n").map((l) => l.trim()).find((l) => l.startsWith("{") && l.includes("kraft"));
+            // The controller volumes go before another attempt (the driver's last "next:" line).
+            assert.match(back.out, /next: before another migration attempt, delete the controllers' PVCs/);
             // A claim still terminating would be bound again by the next attempt's controller.
             await kubectlWaiting(p.cluster, 200_000, "-n", NS, "delete", "pvc", "datadir-kafka-controller-0", "datadir-kafka-controller-1", "datadir-kafka-controller-2", "--timeout=180s");
-            figures.rollbackZnodesToNoneSeconds = Math.round((Date.now() - t) / 1000);
+            figures.rollbackSeconds = Math.round((Date.now() - t) / 1000);
         });
+        figures.rollbackMigrationZnode = migrationZnode;
         report("rollbackFromDualWrite", run, phases);
         // ZooKeeper mode again: a ZooKeeper-elected controller among the brokers, no migration flag.
         const controller = await zk("get /controller");
@@ -205,19 +219,22 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         const phases: PhaseFigure[] = [];
         let completed: string[] = [];
         await tool("kafka-topics.sh", "--create --topic load-forward --partitions 3 --replication-factor 3");
+        let logRead: Promise<string> | undefined;
         const run = await underLoad(target(), "load-forward", async () => {
-            await phase("controllers", { "kafka.migration": "controllers" }, phases);
-            await phase("brokers-migrating", { "kafka.migration": "brokers-migrating" }, phases);
-            // Read now: `finalized` replaces the controller pods, and their logs with them.
-            const log = (await inNs("logs", "-l", "app=kafka-controller", "--tail=-1", "--prefix")).split("\n");
-            completed = log.filter((l) => /Completed migration of metadata from ZooKeeper to KRaft/.test(l));
-            await noUnderReplicated();
-            await phase("brokers-kraft", { "kafka.migration": "brokers-kraft" }, phases);
-            await noUnderReplicated();
-            await phase("finalized", { "kafka.migration": "finalized" }, phases);
-            await unprotect("zk");
-            await phase("ZooKeeper removed", { "kafka.metadata": "kraft" }, phases);
+            // One command to the end; kafka.clusterId is in stack config from the first attempt.
+            const walk = await migrate("to-kraft", phases, ["--to", "kraft", "--unprotect-zookeeper"], (soFar) => {
+                // Read as soon as dual-write is gated: `finalized` replaces the controller pods, and their logs with them.
+                if (!logRead && /✔ phase \d+\/\d+ brokers-migrating: passed/.test(soFar)) {
+                    logRead = inNs("logs", "-l", "app=kafka-controller", "--tail=-1", "--prefix");
+                }
+            });
+            assert.deepStrictEqual(walk.summary.migration.phases, ["controllers", "brokers-migrating", "brokers-kraft", "finalized", "kraft"]);
+            assert.ok(walk.out.includes("pulumi state unprotect"), "the driver lifted the zk StatefulSet's protect (printed)");
+            assert.deepStrictEqual(walk.summary.gates.filter((g: any) => !g.on).map((g: any) => g.name), [], "every gate on");
+            assert.deepStrictEqual(walk.summary.gates.map((g: any) => g.name).sort(), ["kafka", "kubernetes", "kubernetes-controllers", "migration", "quorum"]);
         });
+        assert.ok(logRead, "the controllers' logs were read after brokers-migrating passed");
+        completed = (await logRead!).split("\n").filter((l) => /Completed migration of metadata from ZooKeeper to KRaft/.test(l));
         report("zookeeperToKraft", run, phases);
         assert.ok(completed.length >= 1, "the active controller logged the completed migration");
         figures.completedMigrationLog = completed[0]?.slice(0, 300);
@@ -237,7 +254,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         // A topic of its own: the producer numbers from 0 again, and the read-back matches numbers.
         await tool("kafka-topics.sh", "--create --topic load-upgrade --partitions 3 --replication-factor 3");
         const run = await underLoad(target(), "load-upgrade", async () => {
-            await phase("image 4.4.0", { "kafka.image": KAFKA4_IMAGE }, phases);
+            await configUp("image 4.4.0", { "kafka.image": KAFKA4_IMAGE }, phases);
             await noUnderReplicated();
             // The level kafka.metadataVersion "4.4" stands for: the newest production level of the
             // 4.4 release, as the image's own kafka-features.sh maps it (the client pod's 3.9 tools
@@ -248,7 +265,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
             metadataLevel = Number(level[1]);
             figures.metadataLevel = `${level[2]} (${level[1]})`;
             // An update of its own (the pack refuses it with the image change): the program's Job runs kafka-features.sh.
-            await phase("metadataVersion 4.4", { "kafka.metadataVersion": "4.4" }, phases);
+            await configUp("metadataVersion 4.4", { "kafka.metadataVersion": "4.4" }, phases);
         });
         report("upgradeTo4", run, phases);
         const job = await kubectlJson(p.cluster, "-n", NS, "get", "job", "kafka-metadata-version-4-4");
