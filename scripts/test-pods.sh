@@ -4,9 +4,8 @@
 #   - the shared stack's scenarios (real-pods.test.ts), then pacing (pacing.test.ts);
 #   - beside them, the files with a stack of their own in a namespace of their own (kraft.test.ts,
 #     migration.test.ts).
-# Pacing waits for the second process to end: it drains whole nodes and measures catch-up, so it
-# needs the nodes to itself. One after the other the files took ~66 min here; side by side the
-# tier fits CI's budget with a cold machine's builds in front of it.
+# Pacing's drain run waits for the second process to end: a drain evicts every pod of a node,
+# theirs too. Its other runs go beside them. One after the other the files took ~66 min here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -27,7 +26,7 @@ export KAFKA_PLATFORM_POD_CLUSTER_DIR="$KAFKA_PLATFORM_CLUSTER_DIR"
 RESULTS="${KAFKA_PLATFORM_POD_RESULTS:-${TMPDIR:-/tmp}/kafka-platform-real-pods.json}"
 mocha=(npx mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 3600000 --reporter spec)
 
-# The marker is written however the second process ends, so pacing never waits in vain.
+# The marker is written however the second process ends, so the drain never waits in vain.
 (
   rc=0
   KAFKA_PLATFORM_POD_RESULTS="${RESULTS%.json}-beside.json" "${mocha[@]}" test/pods/kraft.test.ts test/pods/migration.test.ts > "$WORK/beside.log" 2>&1 || rc=$?

@@ -69,9 +69,9 @@ export function sharedCluster(): Promise<TestCluster> {
 }
 
 /**
- * Waits until the file KAFKA_PLATFORM_POD_EXCLUSIVE_AFTER names exists: written by test-all.sh
- * when the files running beside this process have finished. The pacing runs drain whole nodes
- * (every namespace's pods) and measure catch-up, so they need the nodes to themselves.
+ * Waits until the file KAFKA_PLATFORM_POD_EXCLUSIVE_AFTER names exists: written by test-pods.sh
+ * when the files running beside this process have finished. Pacing's drain evicts whole nodes
+ * (every namespace's pods), so it needs the nodes to itself.
  */
 export async function nodesToOurselves(): Promise<void> {
     const marker = process.env.KAFKA_PLATFORM_POD_EXCLUSIVE_AFTER;
