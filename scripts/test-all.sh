@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test tier, in order, failing on the first broken one. What CI runs (through .ci/run).
+# Every test tier; any broken one fails the run. What CI runs (through .ci/run).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -20,17 +20,15 @@ section "typecheck: program, stacks, tests, policy pack"
 npx tsc --noEmit -p .
 npx tsc --noEmit -p policies
 
-section "unit tier"
-tier unit npx mocha
-
-# The engine tier (render mode, ~10 min with its migration walks), then the kwok tier, run beside
-# the real-pod tier (their clusters on other ports; the real-node cluster is the only one holding
-# the node network). One after the other they would not fit CI's budget with a cold machine's
-# builds. Their output is shown when the pods tier ends.
-section "engine tier, then cluster tier (kwok fake nodes), beside the pods tier (real nodes)"
+# The unit tier, the engine tier (render mode, ~10 min with its migration walks), then the kwok
+# tier, run beside the real-pod tier (their clusters on other ports; the real-node cluster is the
+# only one holding the node network). One after the other they would not fit CI's budget with a
+# cold machine's builds. Their output is shown when the pods tier ends.
+section "unit tier, engine tier, then cluster tier (kwok fake nodes), beside the pods tier (real nodes)"
 (
   rc=0
-  scripts/env.sh npx mocha --config test/engine/.mocharc.json > "$LOGS/engine.log" 2>&1 || rc=1
+  npx mocha > "$LOGS/unit.log" 2>&1 || rc=4
+  scripts/env.sh npx mocha --config test/engine/.mocharc.json > "$LOGS/engine.log" 2>&1 || rc=$((rc | 1))
   KAFKA_PLATFORM_TEST_PORT_OFFSET=100 scripts/env.sh npx mocha --config test/cluster/.mocharc.json > "$LOGS/cluster.log" 2>&1 || rc=$((rc | 2))
   exit "$rc"
 ) &
@@ -39,12 +37,14 @@ pods_rc=0
 tier pods scripts/env.sh bash scripts/test-pods.sh || pods_rc=$?
 beside_rc=0
 wait "$beside_pid" || beside_rc=$?
+section "unit tier output"
+cat "$LOGS/unit.log"
 section "engine tier output"
 cat "$LOGS/engine.log"
 section "cluster tier output"
 cat "$LOGS/cluster.log"
 if ((pods_rc || beside_rc)); then
-  echo "test-all: failed tiers:$( ((beside_rc & 1)) && echo " engine")$( ((beside_rc & 2)) && echo " cluster")$( ((pods_rc)) && echo " pods")" >&2
+  echo "test-all: failed tiers:$( ((beside_rc & 4)) && echo " unit")$( ((beside_rc & 1)) && echo " engine")$( ((beside_rc & 2)) && echo " cluster")$( ((pods_rc)) && echo " pods")" >&2
   exit 1
 fi
 
