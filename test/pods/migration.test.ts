@@ -35,6 +35,8 @@ const KEPT_MESSAGES = 1000;
 const KEPT_RETENTION_MS = "123456789";
 
 interface PhaseFigure { phase: string; upSeconds: number; gateSeconds?: number }
+/** The driver's own output lines (phases, what it ran, what is left, the znode it read), not listr2's redraws. */
+const DRIVER_LINE = /^\s*(▶|✔|✖|■|\$|!|next:|summary:)|kafka\.migration|^\s*[{\[]/;
 
 describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write, under acks=all load", function () {
     this.timeout(3_600_000);
@@ -69,7 +71,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         console.log(`      ${name}: up ${upSeconds.toFixed(0)}s`);
     }
 
-    const seconds = (step?: { startedAt?: string; endedAt?: string }) =>
+    const stepSeconds = (step?: { startedAt?: string; endedAt?: string }) =>
         step?.startedAt && step.endedAt ? Math.round((Date.parse(step.endedAt) - Date.parse(step.startedAt)) / 1000) : undefined;
 
     /**
@@ -86,7 +88,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
             (soFar) => {
                 // Whole lines only, the driver's own (not listr2's step redraws).
                 const lines = soFar.slice(0, soFar.lastIndexOf("\n") + 1).split("\n").slice(0, -1);
-                for (const l of lines.slice(shown)) if (/^\s*(▶|✔|✖|■|\$|!|next:|summary:)|kafka\.migration|^\s*[{\[]/.test(l)) console.log(`        | ${l}`);
+                for (const l of lines.slice(shown)) if (DRIVER_LINE.test(l)) console.log(`        | ${l}`);
                 shown = lines.length;
                 onOutput(soFar);
             },
@@ -96,7 +98,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
         assert.strictEqual(summary.exit.code, 0, JSON.stringify(summary.exit));
         for (const st of summary.stages) {
-            const up = seconds(st.steps.find((x: any) => x.name === "up"));
+            const up = stepSeconds(st.steps.find((x: any) => x.name === "up"));
             const gates = st.gates.filter((g: any) => g.result !== "off");
             assert.ok(gates.every((g: any) => g.result === "passed"), `${st.phase}: ${JSON.stringify(st.gates)}`);
             phases.push({
@@ -105,7 +107,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
                 gateSeconds: Math.round(gates.reduce((t: number, g: any) => t + (g.elapsedSeconds ?? 0), 0)),
             });
         }
-        figures[`migrate ${label}`] = { seconds: Math.round(run.seconds), command: `npm run migrate -- --stack migration ${args.join(" ")}`, output: run.out.split("\n").filter((l) => /^\s*(▶|✔|■|\$|next:)/.test(l)) };
+        figures[`migrate ${label}`] = { seconds: Math.round(run.seconds), command: `npm run migrate -- --stack migration ${args.join(" ")}`, output: run.out.split("\n").filter((l) => DRIVER_LINE.test(l)) };
         return { summary, out: run.out };
     }
 
@@ -217,7 +219,6 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
 
     it("ZooKeeper → KRaft (controllers → brokers-migrating → brokers-kraft → finalized → ZooKeeper removed) under load, nothing lost", async () => {
         const phases: PhaseFigure[] = [];
-        let completed: string[] = [];
         await tool("kafka-topics.sh", "--create --topic load-forward --partitions 3 --replication-factor 3");
         let logRead: Promise<string> | undefined;
         const run = await underLoad(target(), "load-forward", async () => {
@@ -234,7 +235,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
             assert.deepStrictEqual(walk.summary.gates.map((g: any) => g.name).sort(), ["kafka", "kubernetes", "kubernetes-controllers", "migration", "quorum"]);
         });
         assert.ok(logRead, "the controllers' logs were read after brokers-migrating passed");
-        completed = (await logRead!).split("\n").filter((l) => /Completed migration of metadata from ZooKeeper to KRaft/.test(l));
+        const completed = (await logRead!).split("\n").filter((l) => /Completed migration of metadata from ZooKeeper to KRaft/.test(l));
         report("zookeeperToKraft", run, phases);
         assert.ok(completed.length >= 1, "the active controller logged the completed migration");
         figures.completedMigrationLog = completed[0]?.slice(0, 300);

@@ -265,9 +265,9 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         assert.ok(r.figures.acked > THROUGHPUT * 30);
     });
 
-    /** The host pid of broker `id`'s JVM (the real nodes' containers are processes of this machine). */
     /**
-     * The host PID of this stack's kafka-<id> JVM. Brokers of other namespaces (the migration
+     * The host PID of this stack's kafka-<id> JVM (the real nodes' containers are processes of this
+     * machine). Brokers of other namespaces (the migration
      * file's, running beside this one) have the same broker.id, so the pod's cgroup decides: the
      * kubelet puts each pod's containers under .../pod<uid>/.
      */
