@@ -43,7 +43,19 @@ section "engine tier output"
 cat "$LOGS/engine.log"
 section "cluster tier output"
 cat "$LOGS/cluster.log"
+# CI shows the end of this output: repeat every mocha failure report there, so a failing pods
+# test (whose output scrolled past long before) is named where it is read.
+failures() {
+  local log
+  for log in "$LOGS"/*.log; do
+    if grep -qE '^ +[0-9]+ failing' "$log"; then
+      section "failures in the $(basename "$log" .log) tier"
+      awk '/^ +[0-9]+ failing/ {on = 1; n = 0} /^(==== |test-pods: )/ {on = 0} on && n++ < 150' "$log"
+    fi
+  done
+}
 if ((pods_rc || beside_rc)); then
+  failures
   echo "test-all: failed tiers:$( ((beside_rc & 4)) && echo " unit")$( ((beside_rc & 1)) && echo " engine")$( ((beside_rc & 2)) && echo " cluster")$( ((pods_rc)) && echo " pods")" >&2
   exit 1
 fi
