@@ -124,6 +124,34 @@ export async function readAll(k: Kube, pod: string, topic: string, bootstrap: st
     return out.split("\n").filter((l) => l !== "");
 }
 
+/**
+ * A consumer group's committed offsets as sorted "topic partition offset" rows, read with
+ * kafka-consumer-groups.sh --describe, for a group that has committed some. That tool reports every
+ * failure on stdout as "Error: ..." and exits 0 (ConsumerGroupCommand.java, 3.9: run() catches
+ * Throwable, printError prints); right after brokers restart under load its describe can time out
+ * (5 s by default) while the group's coordinator moves and loads __consumer_offsets. So: a 30 s
+ * timeout, and an error or a row-less answer asked again for up to three minutes. Then an error is
+ * thrown with the tool's words ("does not exist" is what lost offsets look like) and no rows are
+ * returned as they are, for the caller's assertion to show.
+ */
+export async function committedOffsets(k: Kube, pod: string, bootstrap: string, group: string): Promise<string[]> {
+    const describe = `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-consumer-groups.sh --bootstrap-server ${bootstrap} --describe --group ${group} --timeout 30000`;
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+        const out = await k.kubectl("exec", pod, "--", "sh", "-c", `${describe} 2>&1`);
+        const error = out.split("\n").find((l) => l.startsWith("Error:"));
+        const rows = out.split("\n").filter((l) => l.startsWith(`${group} `)).map((l) => l.trim().split(/\s+/).slice(1, 4).join(" ")).sort();
+        if (!error && rows.length > 0) return rows;
+        if (Date.now() > deadline) {
+            if (error) throw new Error(`kafka-consumer-groups.sh --describe --group ${group} kept failing for 3 min: ${error}`);
+            return rows;
+        }
+        const answer = error ?? (out.trim().split("\n").pop() || "no output");
+        console.log(`      kafka-consumer-groups.sh --describe --group ${group}: ${answer.slice(0, 200)} (no offsets yet; asking again in 5 s)`);
+        await new Promise((r) => setTimeout(r, 5000));
+    }
+}
+
 /** The figures of one run: what the producer was told was written, against what is in the topic. */
 export function figures(run: { events: SendEvent[]; stderr: string; durationMs: number }, consumed: string[]): LoadFigures {
     const acks = run.events.filter((e) => e.name === "producer_send_success");

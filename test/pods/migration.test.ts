@@ -21,7 +21,7 @@ import * as path from "path";
 import { kafkaGate, runGate } from "../../rollout/gates";
 import { cli, cliWatching, lastLines } from "../helpers/cli";
 import { StackHandle, newStack, setPath } from "../helpers/engine";
-import { KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
+import { committedOffsets, KAFKA_BIN, Kube, readAll, startClientPod } from "../helpers/kafka-load";
 import { TestCluster } from "../helpers/cluster";
 import { KAFKA_IMAGE, LoadRun, ZK_IMAGE, kubectlJson, kubectlWaiting, namespaceTools, ready, removeNamespace, results, sharedCluster, show, underLoad } from "./platform";
 
@@ -116,8 +116,7 @@ describe("migration: ZooKeeper → KRaft on real pods, and back from dual-write,
         const describe = await tool("kafka-topics.sh", `--describe --topic ${KEPT}`);
         const summary = /PartitionCount:\s*(\d+)\s+ReplicationFactor:\s*(\d+)/.exec(describe);
         const config = await tool("kafka-configs.sh", `--describe --entity-type topics --entity-name ${KEPT}`);
-        const groups = await tool("kafka-consumer-groups.sh", `--describe --group ${GROUP}`);
-        const offsets = groups.split("\n").filter((l) => l.startsWith(`${GROUP} `)).map((l) => l.trim().split(/\s+/).slice(1, 4).join(" ")).sort();
+        const offsets = await committedOffsets(k, CLIENT, bootstrap, GROUP);
         const messages = await readAll(k, CLIENT, KEPT, bootstrap);
         return {
             partitions: Number(summary?.[1]), replicationFactor: Number(summary?.[2]),

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { cli, lastLines } from "../helpers/cli";
 import { PodWatcher } from "../helpers/cluster";
-import { LoadFigures, readAll } from "../helpers/kafka-load";
+import { committedOffsets, LoadFigures, readAll } from "../helpers/kafka-load";
 import { execCommand, kafkaGate } from "../../rollout/gates";
 import {
     CLIENT, KAFKA_BIN, KAFKA_IMAGE, Platform, SEED_DURABILITY, THROUGHPUT,
@@ -194,10 +194,7 @@ describe("the platform on real pods (kubelet, containerd, runc; real JVMs)", fun
         // A consumer group commits offsets; then every broker pod is deleted at once.
         const consumed = await readAll(k, CLIENT, "keep", bootstrap, "group-e");
         assert.strictEqual(new Set(consumed).size, 3000, "the 3,000 messages, each once");
-        const offsets = async () => {
-            const out = await exec(CLIENT, `KAFKA_HEAP_OPTS=-Xmx128M ${KAFKA_BIN}/kafka-consumer-groups.sh --bootstrap-server ${bootstrap} --describe --group group-e`);
-            return out.split("\n").filter((l) => /^group-e\s/.test(l)).map((l) => l.trim().split(/\s+/).slice(1, 4).join(" ")).sort();
-        };
+        const offsets = () => committedOffsets(k, CLIENT, bootstrap, "group-e");
         const committed = await offsets();
         assert.strictEqual(committed.length, 3, committed.join("\n"));
         const uids = (await kubectlJson(cluster, "get", "pods", "-l", "app=kafka")).items.map((p: any) => [p.metadata.name, p.metadata.uid]);
